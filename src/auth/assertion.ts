@@ -1,0 +1,141 @@
+// Verifies the EMR's per-request assertion (contract §2): who is calling, for exactly this request, once.
+// No Fastify here: inputs are the header, method, request-target and raw body bytes.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
+import { CLIENT_ALGS, ID_PATTERN, type Client, type ClientKey } from '../config/clients.js'
+import { ApiError, AuthError, type AuthFailureReason } from '../errors.js'
+import type { ReplayStore } from './replay-store.js'
+
+export const ASSERTION_TYP = 'emr-request+jwt'
+export const LEEWAY_SECONDS = 30
+export const MAX_ASSERTION_LIFETIME = 300
+/** Larger tokens are refused before any parsing (attack catalogue A-12). */
+export const MAX_ASSERTION_BYTES = 8192
+
+const ALLOWED_HEADER_PARAMS = new Set(['alg', 'typ', 'kid'])
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/iu
+const JTI = /^[A-Za-z0-9_-]{16,128}$/u
+const SUB = /^[\x21-\x7E]{1,256}$/u
+const BODY_HASH = /^[A-Za-z0-9_-]{43}$/u
+
+export interface AssertionRequest {
+  authorization: string | undefined
+  method: string
+  /** the raw request-target (path and query): routes take no query, so any query breaks htu */
+  target: string
+  body: Buffer
+  nowMs: number
+}
+
+export interface VerifierDeps {
+  clients: ReadonlyMap<string, Client>
+  audience: string
+  replayStore: ReplayStore
+}
+
+export interface VerifiedCaller {
+  client: Client
+  /** the EMR user acting, for audit */
+  sub: string
+  kid?: string
+  iat: number
+  exp: number
+}
+
+export async function verifyAssertion (req: AssertionRequest, deps: VerifierDeps): Promise<VerifiedCaller> {
+  if (req.authorization === undefined || req.authorization === '') throw new AuthError('missing_token')
+  if (req.authorization.length > MAX_ASSERTION_BYTES + 7) throw new AuthError('malformed')
+  const token = BEARER.exec(req.authorization)?.[1]
+  if (token === undefined) throw new AuthError('malformed')
+
+  let header: Record<string, unknown>
+  let unverified: JWTPayload
+  try {
+    header = decodeProtectedHeader(token) as Record<string, unknown>
+    unverified = decodeJwt(token)
+  } catch {
+    throw new AuthError('malformed')
+  }
+  const seen = { iss: unverified.iss, kid: header.kid }
+  // jku/x5u/jwk/x5c/crit/b64/zip/cty… are refused outright: no key is ever taken from a token.
+  if (Object.keys(header).some((k) => !ALLOWED_HEADER_PARAMS.has(k))) throw new AuthError('bad_header', seen)
+  if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== ASSERTION_TYP) throw new AuthError('wrong_type', seen)
+  if (typeof header.alg !== 'string' || !(CLIENT_ALGS as readonly string[]).includes(header.alg)) throw new AuthError('alg_mismatch', seen)
+  if (header.kid !== undefined && (typeof header.kid !== 'string' || !ID_PATTERN.test(header.kid))) throw new AuthError('unknown_key', seen)
+
+  const client = typeof unverified.iss === 'string' ? deps.clients.get(unverified.iss) : undefined
+  if (client === undefined) throw new AuthError('unknown_client', seen)
+  const key = selectKey(client, header.kid as string | undefined)
+  if (key === undefined) throw new AuthError('unknown_key', seen)
+  // The algorithm is pinned per key: a token's own alg never chooses how it is verified.
+  if (key.alg !== header.alg) throw new AuthError('alg_mismatch', seen)
+
+  let payload: JWTPayload
+  try {
+    ({ payload } = await jwtVerify(token, key.key, {
+      algorithms: [key.alg],
+      issuer: client.id,
+      audience: deps.audience,
+      clockTolerance: LEEWAY_SECONDS,
+      currentDate: new Date(req.nowMs),
+      requiredClaims: ['iss', 'sub', 'aud', 'iat', 'exp', 'jti']
+    }))
+  } catch (err) {
+    throw new AuthError(joseReason(err), seen)
+  }
+  const claims = checkClaims(payload, req, deps.audience, seen)
+
+  const ttlMs = (claims.exp + LEEWAY_SECONDS) * 1000 - req.nowMs
+  let first: boolean
+  try {
+    first = await deps.replayStore.claimOnce(`${client.id}\n${claims.jti}`, ttlMs)
+  } catch {
+    // Fail closed: without the replay check nothing is issued.
+    throw new ApiError('unavailable', { detail: 'replay store unavailable', headers: { 'retry-after': '1' } })
+  }
+  if (!first) throw new AuthError('replay', seen)
+  return { client, sub: claims.sub, kid: key.kid, iat: claims.iat, exp: claims.exp }
+}
+
+function selectKey (client: Client, kid: string | undefined): ClientKey | undefined {
+  if (kid !== undefined) return client.keys.find((k) => k.kid === kid)
+  return client.keys.length === 1 ? client.keys[0] : undefined
+}
+
+/** Claim checks the JWT libraries leave to us (attack catalogue C and D). */
+function checkClaims (p: JWTPayload, req: AssertionRequest, audience: string, seen: { iss?: unknown, kid?: unknown }) {
+  const fail = (reason: AuthFailureReason): never => { throw new AuthError(reason, seen) }
+  const now = Math.floor(req.nowMs / 1000)
+  // Only our audience, alone: an assertion meant for several services is not for us.
+  if (!(p.aud === audience || (Array.isArray(p.aud) && p.aud.length === 1 && p.aud[0] === audience))) fail('wrong_audience')
+  if (typeof p.sub !== 'string' || !SUB.test(p.sub)) fail('bad_claims')
+  if (typeof p.jti !== 'string' || !JTI.test(p.jti)) fail('bad_claims')
+  // Integer seconds only: 1e400 parses to Infinity and milliseconds look like the far future.
+  const iat = p.iat as number
+  const exp = p.exp as number
+  if (!Number.isSafeInteger(iat) || !Number.isSafeInteger(exp) || iat <= 0) fail('bad_claims')
+  if (p.nbf !== undefined && (!Number.isSafeInteger(p.nbf) || (p.nbf as number) > exp)) fail('bad_claims')
+  if (exp < iat) fail('bad_claims')
+  if (iat > now + LEEWAY_SECONDS) fail('iat_in_future')
+  if (exp - iat > MAX_ASSERTION_LIFETIME || exp > now + MAX_ASSERTION_LIFETIME + LEEWAY_SECONDS) fail('lifetime_too_long')
+  if (p.htm !== req.method) fail('htm_mismatch')
+  if (p.htu !== req.target) fail('htu_mismatch')
+  if (typeof p.body_sha256 !== 'string' || !BODY_HASH.test(p.body_sha256)) fail('body_mismatch')
+  const expected = createHash('sha256').update(req.body).digest()
+  const given = Buffer.from(p.body_sha256 as string, 'base64url')
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) fail('body_mismatch')
+  return { iat, exp, sub: p.sub as string, jti: p.jti as string }
+}
+
+function joseReason (err: unknown): AuthFailureReason {
+  if (err instanceof joseErrors.JWTExpired) return 'expired'
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'aud') return 'wrong_audience'
+    if (err.claim === 'nbf') return 'not_yet_valid'
+    return 'bad_claims'
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad_signature'
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'alg_mismatch'
+  if (err instanceof joseErrors.JOSENotSupported) return 'bad_header'
+  return 'malformed'
+}
