@@ -58,16 +58,17 @@ export class ConfigError extends Error {
   }
 }
 
-const int = (def: number, min: number, max: number) =>
+const wholeNumber = (min: number, max: number) =>
   z.string().regex(/^\d+$/u, `must be a whole number from ${min} to ${max}`).transform(Number)
-    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`)).default(def)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+const int = (def: number, min: number, max: number) => wholeNumber(min, max).default(def)
 const bool = (def: boolean) => z.enum(['true', 'false'], 'must be true or false').transform((v) => v === 'true').default(def)
 const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/u, 'must be 1-128 characters of [A-Za-z0-9._:-]')
 
 const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: int(3000, 0, 65535),
-  METRICS_PORT: int(0, 1, 65535).optional(),
+  METRICS_PORT: wholeNumber(1, 65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'must be a pino level').default('info'),
   JITSI_BASE_URL: z.string({ error: 'is required' }),
   ALLOW_INSECURE_JITSI_URL: bool(false),

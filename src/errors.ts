@@ -36,7 +36,9 @@ export class ApiError extends Error {
   readonly detail?: string
   readonly errors?: readonly FieldError[]
   readonly headers?: Readonly<Record<string, string>>
-  constructor (code: ProblemCode, opts: { detail?: string, errors?: readonly FieldError[], headers?: Record<string, string> } = {}) {
+  /** readiness checks that failed (503 from /readyz only) */
+  readonly failing?: readonly string[]
+  constructor (code: ProblemCode, opts: { detail?: string, errors?: readonly FieldError[], headers?: Record<string, string>, failing?: readonly string[] } = {}) {
     super(opts.detail ?? PROBLEMS[code].title)
     this.name = 'ApiError'
     this.code = code
@@ -44,6 +46,7 @@ export class ApiError extends Error {
     this.detail = opts.detail
     this.errors = opts.errors
     this.headers = opts.headers
+    this.failing = opts.failing
   }
 }
 

@@ -21,7 +21,8 @@ export function sendProblem (request: FastifyRequest, reply: FastifyReply, err: 
     code: err.code,
     ...(err.detail !== undefined && err.code !== 'invalid_token' ? { detail: err.detail } : {}),
     requestId: request.id,
-    ...(err.errors !== undefined ? { errors: err.errors } : {})
+    ...(err.errors !== undefined ? { errors: err.errors } : {}),
+    ...(err.failing !== undefined ? { failing: err.failing } : {})
   }
   for (const [name, value] of Object.entries(err.headers ?? {})) reply.header(name, value)
   return reply.code(status).type('application/problem+json').send(JSON.stringify(body))

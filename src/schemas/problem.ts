@@ -10,6 +10,7 @@ export const ProblemSchema = z.object({
   detail: z.string().optional(),
   requestId: z.string(),
   errors: z.array(z.object({ path: z.string().describe('JSON pointer of the field'), rule: z.string().describe('Name of the rule it broke') })).optional()
-    .describe('Validation failures; never the received values.')
+    .describe('Validation failures; never the received values.'),
+  failing: z.array(z.string()).optional().describe('Readiness checks that failed (GET /readyz only).')
 }).describe('application/problem+json')
 export type Problem = z.infer<typeof ProblemSchema>
