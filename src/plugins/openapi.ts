@@ -7,6 +7,21 @@ import { jsonSchemaTransform } from 'fastify-type-provider-zod'
 
 export const API_VERSION = '1.0.0'
 
+interface OpenApiDocument { paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>> }
+
+/** Error responses are sent as application/problem+json (RFC 9457); say so in the document. */
+function problemMediaType<T extends OpenApiDocument> (doc: T): T {
+  for (const operations of Object.values(doc.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        const json = response.content?.['application/json']
+        if (Number(status) >= 400 && json !== undefined) response.content = { 'application/problem+json': json }
+      }
+    }
+  }
+  return doc
+}
+
 export default fp(async function openapi (app: FastifyInstance) {
   await app.register(swagger, {
     openapi: {
@@ -28,6 +43,7 @@ export default fp(async function openapi (app: FastifyInstance) {
         }
       }
     },
-    transform: jsonSchemaTransform
+    transform: jsonSchemaTransform,
+    transformObject: (documentObject) => problemMediaType((documentObject as { openapiObject: OpenApiDocument }).openapiObject) as never
   })
 }, { name: 'openapi' })

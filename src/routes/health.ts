@@ -18,7 +18,7 @@ export const ReadySchema = z.object({
 export default async function healthRoutes (app: FastifyInstance, opts: { readiness: Readiness }) {
   const typed = app.withTypeProvider<ZodTypeProvider>()
   typed.get('/healthz', {
-    schema: { tags: ['operations'], summary: 'Liveness probe', operationId: 'getHealth', response: { 200: HealthSchema } }
+    schema: { tags: ['operations'], summary: 'Liveness probe', operationId: 'getHealth', security: [], response: { 200: HealthSchema } }
   }, async () => ({ status: 'ok' as const }))
 
   typed.get('/readyz', {
@@ -27,6 +27,7 @@ export default async function healthRoutes (app: FastifyInstance, opts: { readin
       summary: 'Readiness probe',
       description: '503 (problem+json, Retry-After) names the failing checks in `failing`.',
       operationId: 'getReadiness',
+      security: [],
       response: { 200: ReadySchema, 503: ProblemSchema }
     }
   }, async (request, reply) => {
