@@ -35,8 +35,33 @@ export function parseStrictJson (bytes: Uint8Array): unknown {
   } catch {
     throw new StrictJsonError('syntax')
   }
-  if (value !== null && typeof value === 'object') checkKeys(text)
+  if (value !== null && typeof value === 'object') {
+    // Depth is measured without recursion before the (recursive) key walk: 8 000 nested
+    // brackets fit in 16 KiB and overflowed the walker's stack, answering 500 (catalogue F-63).
+    if (exceedsDepth(text, MAX_JSON_DEPTH)) throw new StrictJsonError('too_deep')
+    checkKeys(text)
+  }
   return value
+}
+
+/** true when [ / { nest deeper than `max` outside strings; `text` is already valid JSON. */
+function exceedsDepth (text: string, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++ // backslash: skip the escaped character
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) {
+      inString = true
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--
+    }
+  }
+  return false
 }
 
 function checkKeys (text: string): void {
