@@ -75,6 +75,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tokens/inspect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a Jitsi token or join link against a Jitsi configuration (the token doctor) */
+        post: operations["inspectToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -609,6 +626,236 @@ export interface operations {
             };
             /** @description forbidden: tenant, role or custom room not allowed for this client */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        /**
+                         * @description Stable machine-readable code.
+                         * @enum {string}
+                         */
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        detail?: string;
+                        requestId: string;
+                        /** @description Validation failures; never the received values. */
+                        errors?: {
+                            /** @description JSON pointer of the field */
+                            path: string;
+                            /** @description Name of the rule it broke */
+                            rule: string;
+                        }[];
+                        /** @description Readiness checks that failed (GET /readyz only). */
+                        failing?: string[];
+                    };
+                };
+            };
+            /** @description payload_too_large (16 KiB) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        /**
+                         * @description Stable machine-readable code.
+                         * @enum {string}
+                         */
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        detail?: string;
+                        requestId: string;
+                        /** @description Validation failures; never the received values. */
+                        errors?: {
+                            /** @description JSON pointer of the field */
+                            path: string;
+                            /** @description Name of the rule it broke */
+                            rule: string;
+                        }[];
+                        /** @description Readiness checks that failed (GET /readyz only). */
+                        failing?: string[];
+                    };
+                };
+            };
+            /** @description unsupported_media_type (application/json only) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        /**
+                         * @description Stable machine-readable code.
+                         * @enum {string}
+                         */
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        detail?: string;
+                        requestId: string;
+                        /** @description Validation failures; never the received values. */
+                        errors?: {
+                            /** @description JSON pointer of the field */
+                            path: string;
+                            /** @description Name of the rule it broke */
+                            rule: string;
+                        }[];
+                        /** @description Readiness checks that failed (GET /readyz only). */
+                        failing?: string[];
+                    };
+                };
+            };
+            /** @description rate_limited, with Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        /**
+                         * @description Stable machine-readable code.
+                         * @enum {string}
+                         */
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        detail?: string;
+                        requestId: string;
+                        /** @description Validation failures; never the received values. */
+                        errors?: {
+                            /** @description JSON pointer of the field */
+                            path: string;
+                            /** @description Name of the rule it broke */
+                            rule: string;
+                        }[];
+                        /** @description Readiness checks that failed (GET /readyz only). */
+                        failing?: string[];
+                    };
+                };
+            };
+            /** @description unavailable, with Retry-After; safe to retry with a new assertion */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        /**
+                         * @description Stable machine-readable code.
+                         * @enum {string}
+                         */
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        detail?: string;
+                        requestId: string;
+                        /** @description Validation failures; never the received values. */
+                        errors?: {
+                            /** @description JSON pointer of the field */
+                            path: string;
+                            /** @description Name of the rule it broke */
+                            rule: string;
+                        }[];
+                        /** @description Readiness checks that failed (GET /readyz only). */
+                        failing?: string[];
+                    };
+                };
+            };
+        };
+    };
+    inspectToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A token or join link to check against a Jitsi configuration. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A Jitsi JWT (compact JWS). */
+                    token?: string;
+                    /** @description A join URL carrying the token as ?jwt= or #jwt=%22…%22. */
+                    joinUrl?: string;
+                    /** @description docker-jitsi-meet .env variables (JWT_*, XMPP_*, ENABLE_AUTH, JICOFO_ENABLE_AUTH, ENABLE_AUTO_OWNER…); absent = docker defaults with JWT on. */
+                    jitsiEnv?: {
+                        [key: string]: string;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description Appointment time to check nbf/exp at.
+                     */
+                    at?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The doctor checklist; never contains the token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description false when any check fails */
+                        ok: boolean;
+                        summary: {
+                            pass: number;
+                            warn: number;
+                            fail: number;
+                        };
+                        room?: string;
+                        tenant?: string;
+                        checks: {
+                            /** @description Stable rule id, e.g. claims.room or jitsi.everyone-moderator. */
+                            id: string;
+                            /** @enum {string} */
+                            verdict: "pass" | "warn" | "fail";
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description invalid_request or visit_ended */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        /**
+                         * @description Stable machine-readable code.
+                         * @enum {string}
+                         */
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        detail?: string;
+                        requestId: string;
+                        /** @description Validation failures; never the received values. */
+                        errors?: {
+                            /** @description JSON pointer of the field */
+                            path: string;
+                            /** @description Name of the rule it broke */
+                            rule: string;
+                        }[];
+                        /** @description Readiness checks that failed (GET /readyz only). */
+                        failing?: string[];
+                    };
+                };
+            };
+            /** @description invalid_token (same body for every reason) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -16,6 +16,8 @@ export type VisitRequest = JsonBody<operations['createVisit']>
 export type VisitResponse = JsonOk<operations['createVisit']>
 export type TokenRequest = JsonBody<operations['createToken']>
 export type TokenResponse = JsonOk<operations['createToken']>
+export type InspectRequest = JsonBody<operations['inspectToken']>
+export type InspectReport = JsonOk<operations['inspectToken']>
 export type Problem = operations['createVisit']['responses'][401]['content']['application/problem+json']
 
 /** Any non-2xx answer or transport failure, with the problem `code` (contract §7). */
@@ -62,6 +64,8 @@ export interface CallOptions {
 export interface JitsiTokenClient {
   createVisit (body: VisitRequest, call?: CallOptions): Promise<VisitResponse>
   createToken (body: TokenRequest, call?: CallOptions): Promise<TokenResponse>
+  /** the token doctor (POST /v1/tokens/inspect); the report never contains the token */
+  inspectToken (body: InspectRequest, call?: CallOptions): Promise<InspectReport>
 }
 
 /** Signs the request as it will be sent: method, path and the body bytes openapi-fetch produced. */
@@ -102,6 +106,7 @@ export function createJitsiTokenClient (opts: JitsiTokenClientOptions): JitsiTok
 
   return {
     createVisit: async (body, c) => await call((middleware) => api.POST('/v1/visits', { body, middleware, signal: c?.signal }), c),
-    createToken: async (body, c) => await call((middleware) => api.POST('/v1/tokens', { body, middleware, signal: c?.signal }), c)
+    createToken: async (body, c) => await call((middleware) => api.POST('/v1/tokens', { body, middleware, signal: c?.signal }), c),
+    inspectToken: async (body, c) => await call((middleware) => api.POST('/v1/tokens/inspect', { body, middleware, signal: c?.signal }), c)
   }
 }

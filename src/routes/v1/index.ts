@@ -1,6 +1,7 @@
 // /v1: everything here requires an EMR assertion (hooks added by encapsulation, not by URL matching).
 import type { FastifyInstance } from 'fastify'
 import type { IssuingDeps } from '../../app.js'
+import inspectRoutes from './inspect.js'
 import tokensRoutes from './tokens.js'
 import visitsRoutes from './visits.js'
 
@@ -15,4 +16,5 @@ export default async function v1Routes (app: FastifyInstance, deps: IssuingDeps)
   app.addHook('onError', async (request, _reply, error) => { await deps.onDenied(request, error) })
   await app.register(visitsRoutes, deps)
   await app.register(tokensRoutes, deps)
+  await app.register(inspectRoutes, deps)
 }
