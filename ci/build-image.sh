@@ -36,7 +36,7 @@ if [ "${1:-}" = "--if-stale" ]; then
     say "$IMAGE is up to date"
     exit 0
   fi
-  say "$IMAGE is ${have:+stale}${have:-missing}; building"
+  if [ -n "$have" ]; then say "$IMAGE is stale (sources changed); building"; else say "$IMAGE is missing; building"; fi
 elif [ -n "${1:-}" ]; then
   say "unknown argument: $1"; exit 2
 fi
