@@ -16,12 +16,12 @@ import errorHandler, { toApiError } from './plugins/error-handler.js'
 import jsonBody, { BODY_LIMIT_BYTES } from './plugins/json-body.js'
 import metricsPlugin from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
-import rateLimits from './plugins/rate-limit.js'
+import rateLimits, { EXEMPT_ROUTES } from './plugins/rate-limit.js'
 import requestLog from './plugins/request-log.js'
 import securityHeaders from './plugins/security-headers.js'
 import underPressure from './plugins/under-pressure.js'
 import { Readiness } from './readiness.js'
-import { createRedis } from './redis.js'
+import { RedisHealth, createRedis } from './redis.js'
 import healthRoutes from './routes/health.js'
 import openapiJsonRoute from './routes/openapi-json.js'
 import v1Routes from './routes/v1/index.js'
@@ -60,6 +60,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
   const ownsRedis = opts.redis === undefined && config.redisUrl !== undefined
   const redis = opts.redis ?? (config.redisUrl !== undefined ? createRedis(config.redisUrl) : undefined)
   redis?.on('error', () => { /* surfaced through readiness and 503s; ioredis reconnects by itself */ })
+  const redisHealth = redis !== undefined ? new RedisHealth(redis) : undefined
   const replayStore = opts.replayStore ?? (redis !== undefined ? new RedisReplayStore(redis) : new MemoryReplayStore(nowMs))
   const signer = createSigner(config.jwt)
   const metrics = createMetrics()
@@ -87,18 +88,29 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
   const readiness = new Readiness({
     config: async () => {},
     signing_key: selfTest(signer),
-    replay_store: async () => { await replayStore.ping() }
+    replay_store: async () => {
+      if (redisHealth !== undefined && !(await redisHealth.probe())) throw new Error('redis down')
+      await replayStore.ping()
+    }
   })
   app.decorate('readiness', readiness)
   const audit = createAuditLog(app.log, config.auditHashSecret)
 
   // third-party and cross-cutting plugins first, then our own, then routes (style.md)
   await app.register(securityHeaders)
-  await app.register(errorHandler)
-  await app.register(requestLog)
+  if (redisHealth !== undefined) {
+    // Fail closed and fast while Redis is known to be down: nothing is issued without the replay check.
+    app.addHook('onRequest', async (request) => {
+      if (!redisHealth.isHealthy && !EXEMPT_ROUTES.has(request.routeOptions.url ?? '')) {
+        throw new ApiError('unavailable', { detail: 'replay store unavailable', headers: { 'retry-after': '1' } })
+      }
+    })
+  }
   await app.register(metricsPlugin, { metrics, exposeRoute: config.metricsPort === undefined })
   await app.register(underPressure, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
   await app.register(rateLimits, { limits: config.rateLimit, redis, metrics })
+  await app.register(errorHandler)
+  await app.register(requestLog)
   await app.register(jsonBody)
   await app.register(openapi)
   await app.register(emrAuth, { verifier: { clients: config.clients, audience: config.serviceAudience, replayStore }, nowMs })
@@ -142,6 +154,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
   await app.register(v1Routes, deps)
   app.addHook('onClose', async () => {
     await replayStore.close()
+    redisHealth?.stop()
     if (ownsRedis) redis?.disconnect()
   })
   return app

@@ -72,7 +72,9 @@ export default fp(async function errorHandler (app: FastifyInstance) {
     return sendProblem(request, reply, apiError)
   })
 
-  app.setNotFoundHandler((request, reply) => {
+  // Rate-limited like every route: unthrottled 404s let a scanner enumerate URLs for free.
+  const limit = app.hasDecorator('rateLimit') ? { preHandler: app.rateLimit() } : {}
+  app.setNotFoundHandler(limit, (request, reply) => {
     const path = request.url.split('?')[0] as string
     // A known path with another method is 405 with Allow, not 404 (RFC 9110 §15.5.6).
     const allowed = METHODS.filter((method) => app.hasRoute({ method, url: path }))
