@@ -18,7 +18,7 @@ export interface Metrics {
 
 export function createMetrics (): Metrics {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'jts_process_' })
+  collectDefaultMetrics({ register: registry, prefix: 'jts_' })
   const m: Metrics = {
     registry,
     httpDuration: new Histogram({ name: 'jts_http_request_duration_seconds', help: 'HTTP request duration by route template and status class', labelNames: ['method', 'route', 'status_class'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),

@@ -47,8 +47,9 @@ export default fp<RateLimitOptions>(async function rateLimits (app: FastifyInsta
 
   app.decorate('limits', {
     async checkAuthFailures (request: FastifyRequest) {
+      // a peek counts failures so far: N failures spend the budget, the next request is refused
       const status = await authFailures(request, { increment: false })
-      if (!status.isAllowed && status.isExceeded) {
+      if (!status.isAllowed && status.remaining <= 0) {
         metrics.rateLimitHits.inc({ scope: 'auth_failures' })
         throw tooMany(status.ttl)
       }
