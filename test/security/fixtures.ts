@@ -105,7 +105,7 @@ export async function send (app: FastifyInstance, authorization: string | undefi
 }
 
 /** Sends a hand-made token as the Bearer credential for a valid visit body. */
-export async function sendToken (app: FastifyInstance, token: string, raw = visitRaw(), o: { path?: string, method?: string } = {}): Promise<LightMyRequestResponse> {
+export async function sendToken (app: FastifyInstance, token: string, raw: string | Buffer = visitRaw(), o: { path?: string, method?: string } = {}): Promise<LightMyRequestResponse> {
   return await send(app, `Bearer ${token}`, raw, o)
 }
 
