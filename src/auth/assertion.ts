@@ -1,9 +1,10 @@
 // Verifies the EMR's per-request assertion (contract §2): who is calling, for exactly this request, once.
 // No Fastify here: inputs are the header, method, request-target and raw body bytes.
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
+import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
 import { CLIENT_ALGS, ID_PATTERN, type Client, type ClientKey } from '../config/clients.js'
 import { ApiError, AuthError, type AuthFailureReason } from '../errors.js'
+import { parseStrictJson } from '../lib/strict-json.js'
 import type { ReplayStore } from './replay-store.js'
 
 export const ASSERTION_TYP = 'emr-request+jwt'
@@ -48,10 +49,20 @@ export async function verifyAssertion (req: AssertionRequest, deps: VerifierDeps
   const token = BEARER.exec(req.authorization)?.[1]
   if (token === undefined) throw new AuthError('malformed')
 
+  const segments = token.split('.') as [string, string, string]
+  // Canonical base64url only. A last character whose unused low bits are set decodes to the same
+  // bytes as its canonical twin, so one signature would be accepted under several token strings
+  // (catalogue A-14: a mutated token is never accepted unless byte-identical).
+  if (segments.some((s) => Buffer.from(s, 'base64url').toString('base64url') !== s)) throw new AuthError('malformed')
+
   let header: Record<string, unknown>
   let unverified: JWTPayload
   try {
-    header = decodeProtectedHeader(token) as Record<string, unknown>
+    // The header is parsed strictly: UTF-8 only, no duplicate names ({"alg":"none","alg":"HS256"}
+    // means different things to first-wins and last-wins parsers), no prototype keys (A-8, B-21).
+    const parsed = parseStrictJson(Buffer.from(segments[0], 'base64url'))
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('header is not an object')
+    header = parsed as Record<string, unknown>
     unverified = decodeJwt(token)
   } catch {
     throw new AuthError('malformed')
