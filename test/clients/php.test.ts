@@ -1,26 +1,15 @@
 // The PHP client against the live service: php CLI runs clients/php/examples/jts.php.
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { hasCommand, liveServer, liveVisit, verifyVisit, writeJson, type Live } from './fixtures/live.js'
+import { hasCommand, liveServer, liveVisit, runDriver, verifyVisit, writeJson, type Live, type Run } from './fixtures/live.js'
 
 const DRIVER = fileURLToPath(new URL('../../clients/php/examples/jts.php', import.meta.url))
 
-interface Run { code: number | null, stdout: string, stderr: string }
-function php (live: Live, env: Record<string, string>, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('php', [DRIVER, ...args], { env: { PATH: process.env.PATH, JTS_URL: live.url, ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8') })
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8') })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const php = async (live: Live, env: Record<string, string>, args: string[]): Promise<Run> =>
+  await runDriver('php', [DRIVER, ...args], { JTS_URL: live.url, ...env })
 
 if (!hasCommand('php')) {
-  t.skip('php is not installed (apt-get install -y php-cli); the PHP client test needs it')
+  t.skip('php is not installed (apt-get install -y php-cli); the PHP client test needs it', () => {})
 } else {
   const curl = hasCommand('php', ['-r', 'exit(function_exists("curl_init") ? 0 : 1);'])
   const transports = curl ? ['stream', 'curl'] : ['stream']
