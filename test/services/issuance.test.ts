@@ -254,3 +254,48 @@ t.test('issueToken: consent passes through', async (t) => {
   t.equal((await claimsOf(issued.body.token)).context.features.recording, 'true')
   t.strictSame(decodeProtectedHeader(issued.body.token), { alg: 'HS256', typ: 'JWT' })
 })
+
+/** 'signed', or why not: a schema/config refusal is fine, an ApiError is a clean 4xx, anything else is a 500. */
+async function outcome (p: Promise<unknown>): Promise<string> {
+  return await p.then(() => 'signed', (err: unknown) => err instanceof ApiError ? `api ${err.code}` : `500 (${(err as Error).constructor.name})`)
+}
+
+t.test('issueVisit: a "*" client may also issue tenant-less visits', async (t) => {
+  const issued = await issueVisit(visit({ tenant: undefined }), clientOf(config, 'ehr-rsa'), context(config))
+  t.equal(issued.room, roomName(ROOM_SECRET, '', '', 'pc_eid-12345'))
+})
+
+const TENANT_BUG = 'bug: TenantSchema (src/schemas/common.ts:18) and TENANT_OR_ANY (src/config/clients.ts:12) accept a leading "-" ' +
+    '(/^[a-z0-9-]{1,63}$/), but CONCRETE_SUB in src/services/signer.ts:15 requires /^[a-z0-9]/: tenant "-" from a "*" client → UnsafeClaimsError → 500'
+t.test('every tenant the request schema accepts can be signed (never a 500)', async (t) => {
+  for (const tenant of ['-', '-clinic', '--', '0', 'clinic-']) {
+    const parsed = VisitRequestSchema.safeParse(visitBody({ tenant }))
+    if (!parsed.success) {
+      t.pass(`${tenant}: refused by the schema (400)`)
+      continue
+    }
+    t.equal(await outcome(issueVisit(parsed.data, clientOf(config, 'ehr-rsa'), context(config))), 'signed', `tenant ${JSON.stringify(tenant)}`, tenant.startsWith('-') ? { todo: TENANT_BUG } : {})
+  }
+})
+
+const PREFIX_SUBJECT_BUG = 'bug: ROOM_NAME_PREFIX (src/config.ts:83, /^[a-z0-9-]{0,16}$/) and JWT_SUBJECT (src/config.ts:81, /^[a-z0-9.-]{1,253}$/) accept a leading "-" or ".", ' +
+    'which CONCRETE_ROOM/CONCRETE_SUB (src/services/signer.ts:14-15) refuse: the service starts, then answers 500 to every visit'
+t.test('every ROOM_NAME_PREFIX and JWT_SUBJECT the config accepts yields signable tokens (never a 500)', async (t) => {
+  const cases: Array<[Record<string, string>, string | undefined]> = [
+    [{ ROOM_NAME_PREFIX: '-' }, 'clinic-a'],
+    [{ ROOM_NAME_PREFIX: '-tele' }, 'clinic-a'],
+    [{ JWT_SUBJECT: '.jitsi' }, undefined],
+    [{ JWT_SUBJECT: '-meet.jitsi' }, undefined]
+  ]
+  for (const [env, tenant] of cases) {
+    let cfg: Readonly<Config>
+    try {
+      cfg = testConfig(env)
+    } catch {
+      t.pass(`${JSON.stringify(env)}: refused at startup`)
+      continue
+    }
+    const client = clientOf(cfg, tenant === undefined ? 'ehr-ed' : 'openemr-main')
+    t.equal(await outcome(issueVisit(visit({ tenant }), client, context(cfg))), 'signed', JSON.stringify(env), { todo: PREFIX_SUBJECT_BUG })
+  }
+})
