@@ -327,7 +327,10 @@ t.test('.env.example fails as shipped: its secrets are placeholders', { skip: ex
   for (const line of readFileSync(path, 'utf8').split(/\r?\n/u)) {
     const m = /^\s*(?:export\s+)?([A-Z][A-Z0-9_]*)=(.*)$/u.exec(line)
     if (m === null) continue
-    env[m[1] as string] = (m[2] as string).trim().replace(/^(['"])(.*)\1$/u, '$2')
+    const raw = (m[2] as string).trim()
+    // dotenv: a quoted value is taken verbatim; an unquoted one ends at " #" (inline comment)
+    const quoted = /^(['"])(.*)\1(\s+#.*)?$/u.exec(raw)
+    env[m[1] as string] = quoted !== null ? quoted[2] as string : raw.replace(/\s+#.*$/u, '')
   }
   const found = problemsOf(env)
   t.ok(found.length > 0, '.env.example is refused')
