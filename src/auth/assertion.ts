@@ -1,6 +1,6 @@
 // Verifies the EMR's per-request assertion (contract §2): who is calling, for exactly this request, once.
 // No Fastify here: inputs are the header, method, request-target and raw body bytes.
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
 import { CLIENT_ALGS, ID_PATTERN, type Client, type ClientKey } from '../config/clients.js'
 import { ApiError, AuthError, type AuthFailureReason } from '../errors.js'
@@ -81,18 +81,14 @@ export async function verifyAssertion (req: AssertionRequest, deps: VerifierDeps
   // The algorithm is pinned per key: a token's own alg never chooses how it is verified.
   if (key.alg !== header.alg) throw new AuthError('alg_mismatch', seen)
 
+  const check: JwsCheck = { issuer: client.id, audience: deps.audience, nowMs: req.nowMs }
   let payload: JWTPayload
   try {
-    ({ payload } = await jwtVerify(token, key.key, {
-      algorithms: [key.alg],
-      issuer: client.id,
-      audience: deps.audience,
-      clockTolerance: LEEWAY_SECONDS,
-      currentDate: new Date(req.nowMs),
-      requiredClaims: ['iss', 'sub', 'aud', 'iat', 'exp', 'jti']
-    }))
+    payload = key.alg === 'HS256'
+      ? verifyHs256(segments, key.key, unverified, check)
+      : await verifyWithJose(token, key, check)
   } catch (err) {
-    throw new AuthError(joseReason(err), seen)
+    throw new AuthError(err instanceof AuthError ? err.reason : 'malformed', seen)
   }
   const claims = checkClaims(payload, req, deps.audience, seen)
 
@@ -106,6 +102,59 @@ export async function verifyAssertion (req: AssertionRequest, deps: VerifierDeps
   }
   if (!first) throw new AuthError('replay', seen)
   return { client, sub: claims.sub, kid: key.kid, iat: claims.iat, exp: claims.exp }
+}
+
+export interface JwsCheck {
+  issuer: string
+  audience: string
+  nowMs: number
+}
+
+/** Claims jwtVerify requires, in the order it checks them (its list, reversed and de-duplicated). */
+const JOSE_PRESENCE_ORDER = ['iss', 'aud', 'jti', 'exp', 'iat', 'sub'] as const
+
+/** RS256, ES256 and EdDSA: jose's jwtVerify. Throws AuthError with the reason (no `seen`). */
+export async function verifyWithJose (token: string, key: ClientKey, check: JwsCheck): Promise<JWTPayload> {
+  try {
+    const { payload } = await jwtVerify(token, key.key, {
+      algorithms: [key.alg],
+      issuer: check.issuer,
+      audience: check.audience,
+      clockTolerance: LEEWAY_SECONDS,
+      currentDate: new Date(check.nowMs),
+      requiredClaims: ['iss', 'sub', 'aud', 'iat', 'exp', 'jti']
+    })
+    return payload
+  } catch (err) {
+    throw new AuthError(joseReason(err))
+  }
+}
+
+/**
+ * HS256: one synchronous node:crypto HMAC instead of jose's async WebCrypto, which cost more than
+ * the rest of the request (docs/performance.md). Called after the checks in verifyAssertion (strict
+ * header, canonical segments, pinned alg, known key), it does what jwtVerify does from there, in the
+ * same order and with the same failure reasons: signature, required claims, iss, aud, iat type, nbf,
+ * exp. `payload` is decodeJwt's strict parse of segments[1], the bytes the signature covers.
+ * test/auth/assertion-hs256.test.ts holds the two paths to the same answers.
+ */
+export function verifyHs256 (segments: readonly [string, string, string], key: KeyObject, payload: JWTPayload, check: JwsCheck): JWTPayload {
+  const expected = createHmac('sha256', key).update(`${segments[0]}.${segments[1]}`).digest()
+  // segments are canonical base64url (checked above), so equal bytes means an identical string
+  const given = Buffer.from(segments[2], 'base64url')
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new AuthError('bad_signature')
+  for (const claim of JOSE_PRESENCE_ORDER) {
+    if (!Object.hasOwn(payload, claim)) throw new AuthError(claim === 'aud' ? 'wrong_audience' : 'bad_claims')
+  }
+  if (payload.iss !== check.issuer) throw new AuthError('bad_claims')
+  const aud: unknown = payload.aud
+  if (!(typeof aud === 'string' ? aud === check.audience : Array.isArray(aud) && aud.includes(check.audience))) throw new AuthError('wrong_audience')
+  if (typeof payload.iat !== 'number') throw new AuthError('bad_claims')
+  const now = Math.floor(check.nowMs / 1000)
+  if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now + LEEWAY_SECONDS)) throw new AuthError('not_yet_valid')
+  if (typeof payload.exp !== 'number') throw new AuthError('bad_claims')
+  if (payload.exp <= now - LEEWAY_SECONDS) throw new AuthError('expired')
+  return payload
 }
 
 function selectKey (client: Client, kid: string | undefined): ClientKey | undefined {
