@@ -96,16 +96,16 @@ export async function breathe (): Promise<void> {
 }
 
 /** POST raw bytes with the given Authorization value (or none). */
-export async function send (app: FastifyInstance, authorization: string | undefined, raw: string | Buffer, o: { path?: string, method?: string, contentType?: string | null, headers?: Record<string, string | string[]> } = {}): Promise<LightMyRequestResponse> {
+export async function send (app: FastifyInstance, authorization: string | undefined, raw: string | Buffer, o: { path?: string, method?: string, contentType?: string | null, headers?: Record<string, string | string[]>, remoteAddress?: string } = {}): Promise<LightMyRequestResponse> {
   const headers: Record<string, string | string[]> = { ...o.headers }
   if (o.contentType !== null) headers['content-type'] = o.contentType ?? 'application/json'
   if (authorization !== undefined) headers.authorization = authorization
   await breathe()
-  return await app.inject({ method: (o.method ?? 'POST') as 'POST', url: o.path ?? VISITS, headers, payload: raw })
+  return await app.inject({ method: (o.method ?? 'POST') as 'POST', url: o.path ?? VISITS, headers, payload: raw, ...(o.remoteAddress !== undefined ? { remoteAddress: o.remoteAddress } : {}) })
 }
 
 /** Sends a hand-made token as the Bearer credential for a valid visit body. */
-export async function sendToken (app: FastifyInstance, token: string, raw: string | Buffer = visitRaw(), o: { path?: string, method?: string } = {}): Promise<LightMyRequestResponse> {
+export async function sendToken (app: FastifyInstance, token: string, raw: string | Buffer = visitRaw(), o: { path?: string, method?: string, remoteAddress?: string } = {}): Promise<LightMyRequestResponse> {
   return await send(app, `Bearer ${token}`, raw, o)
 }
 
