@@ -61,6 +61,10 @@ final class JitsiTokenClient
         if (($this->alg === 'HS256') === $isPem) {
             throw new InvalidArgumentException("key does not fit alg {$this->alg}");
         }
+        // The service refuses client secrets under 32 bytes; say so here rather than with a bare 401.
+        if ($this->alg === 'HS256' && strlen($this->key) < 32) {
+            throw new InvalidArgumentException('an HS256 secret must be at least 32 bytes');
+        }
     }
 
     /**

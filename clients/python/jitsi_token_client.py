@@ -114,6 +114,9 @@ class JitsiTokenClient:
             self.alg = "HS256"
             # The secret string's UTF-8 bytes are the HMAC key, exactly what the service uses.
             self._secret = (key[:-2] if key.endswith("\r\n") else key[:-1] if key.endswith("\n") else key).encode("utf-8")
+            # The service refuses client secrets under 32 bytes; say so here rather than with a bare 401.
+            if len(self._secret) < 32:
+                raise ValueError("an HS256 secret must be at least 32 bytes")
 
     def create_visit(self, visit: Mapping[str, Any], actor: str) -> dict[str, Any]:
         """One appointment -> room and one join link per participant (POST /v1/visits)."""

@@ -50,6 +50,8 @@ export function resolveKey (key: AssertionKeyInput, alg?: AssertionAlg): { key: 
   } else {
     obj = key
   }
+  // The service refuses client secrets under 32 bytes; say so here rather than with a bare 401.
+  if (obj.type === 'secret' && (obj.symmetricKeySize ?? 0) < 32) throw new Error('an HS256 secret must be at least 32 bytes')
   const natural = naturalAlg(obj)
   if (natural === undefined) throw new Error('unsupported key: use an HMAC secret, RSA (>= 2048 bits), P-256 or Ed25519 private key')
   if (alg !== undefined && alg !== natural) throw new Error(`key type does not fit alg ${alg} (it signs ${natural})`)

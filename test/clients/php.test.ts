@@ -59,6 +59,14 @@ if (!hasCommand('php')) {
     t.match(JSON.parse(run.stdout), { error: { code: 'forbidden', status: 403 } })
   })
 
+  t.test('keys that cannot work are refused before any request', async (t) => {
+    const client = fileURLToPath(new URL('../../clients/php/JitsiTokenClient.php', import.meta.url))
+    const tryKey = async (args: string) => await runDriver('php', ['-r', `require ${JSON.stringify(client)}; try { new JitsiTokenClient(${args}); echo "accepted"; } catch (InvalidArgumentException $e) { echo $e->getMessage(); }`], {})
+    t.equal((await tryKey('"http://127.0.0.1:9", "c", "short"')).stdout, 'an HS256 secret must be at least 32 bytes')
+    t.equal((await tryKey('"http://127.0.0.1:9", "c", str_repeat("k", 40), "RS256"')).stdout, 'key does not fit alg RS256')
+    t.equal((await tryKey('"http://127.0.0.1:9", "c", str_repeat("k", 40), "HS512"')).stdout, 'unsupported alg HS512')
+  })
+
   t.test('no server: network_error with status 0', async (t) => {
     const live = await liveServer(t)
     const body = writeJson(live.dir, 'visit.json', liveVisit())

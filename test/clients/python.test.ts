@@ -46,6 +46,12 @@ if (!hasCommand('python3')) {
     t.match(run.stderr, /RS256\/ES256 need the 'cryptography' package/u)
   })
 
+  t.test('keys that cannot work are refused before any request', async (t) => {
+    const tryKey = async (args: string) => await runDriver('python3', ['-c', `import sys\nsys.path.insert(0, ${JSON.stringify(CLIENT_DIR)})\nfrom jitsi_token_client import JitsiTokenClient\ntry:\n  JitsiTokenClient(${args})\n  print('accepted')\nexcept ValueError as e:\n  print(e)`], {})
+    t.equal((await tryKey("'http://127.0.0.1:9', 'c', 'short\\n'")).stdout.trim(), 'an HS256 secret must be at least 32 bytes')
+    t.equal((await tryKey("'http://127.0.0.1:9', 'c', 'k' * 40, 'RS256'")).stdout.trim(), 'key does not fit alg RS256: a secret signs HS256')
+  })
+
   t.test('createToken: one participant', async (t) => {
     const live = await liveServer(t)
     const body = writeJson(live.dir, 'token.json', { appointmentId: 'pc_eid-4711', tenant: 'clinic-a', participant: { role: 'patient', id: 'pc_pid-42', displayName: 'José Núñez' } })
