@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { loadClients, type Client } from './config/clients.js'
 import { loadPolicy, type Policy } from './config/policy.js'
 import { resolveSecretVar, secretProblem } from './config/secrets.js'
+import { ROOM_PREFIX_PATTERN, XMPP_DOMAIN_PATTERN } from './lib/patterns.js'
 
 export type SignType = 'HS256' | 'RS256'
 
@@ -78,9 +79,9 @@ const EnvSchema = z.object({
   JWT_KID: z.string().regex(/^[A-Za-z0-9._:/-]{1,128}$/u, 'must be 1-128 characters of [A-Za-z0-9._:/-]').optional(),
   JWT_ISSUER: id.optional(),
   JWT_AUDIENCE: id.optional(),
-  JWT_SUBJECT: z.string().regex(/^[a-z0-9.-]{1,253}$/u, 'must be a lowercase XMPP domain').optional(),
+  JWT_SUBJECT: z.string().regex(XMPP_DOMAIN_PATTERN, 'must be a lowercase XMPP domain').optional(),
   JWT_INCLUDE_EMAIL: bool(false),
-  ROOM_NAME_PREFIX: z.string().regex(/^[a-z0-9-]{0,16}$/u, 'must match ^[a-z0-9-]{0,16}$').default(''),
+  ROOM_NAME_PREFIX: z.string().regex(ROOM_PREFIX_PATTERN, 'must be up to 16 of [a-z0-9-], starting with a letter or digit').default(''),
   SERVICE_AUDIENCE: id.default('jitsi-token-service'),
   CLIENTS_FILE: z.string().optional(),
   CLIENTS_JSON: z.string().optional(),

@@ -1,6 +1,7 @@
 // The EMR client registry (contract §2): who may call us, with which keys, for which tenants and roles.
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto'
 import { z } from 'zod'
+import { TENANT_PATTERN } from '../lib/patterns.js'
 import { ROLES, type Role } from './policy.js'
 import { readSecretFile, secretProblem } from './secrets.js'
 
@@ -9,7 +10,7 @@ export type ClientAlg = typeof CLIENT_ALGS[number]
 
 /** Identifiers that are safe to log and to use as map keys. */
 export const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/u
-const TENANT_OR_ANY = z.union([z.literal('*'), z.string().regex(/^[a-z0-9-]{1,63}$/u)])
+const TENANT_OR_ANY = z.union([z.literal('*'), z.string().regex(TENANT_PATTERN)])
 
 const KeySchema = z.strictObject({
   kid: z.string().regex(ID_PATTERN).optional(),

@@ -1,6 +1,7 @@
 // Field schemas shared by the issuing routes (contract §3). Strict: unknown fields are 400.
 import { z } from 'zod'
 import { ROLES } from '../config/policy.js'
+import { TENANT_PATTERN } from '../lib/patterns.js'
 
 /** Characters that can disguise or reorder a name on screen; ZWNJ/ZWJ stay (Persian, Indic names). */
 const FORBIDDEN_IN_NAMES = /[\p{Cc}\p{Cs}\p{Co}\u2028\u2029\u200B\u2060\uFEFF\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C<>]/u
@@ -15,7 +16,7 @@ export const DisplayNameSchema = z.string().max(1024)
   .describe('Name shown in the meeting. NFC-normalised; 1-64 code points; no control, bidi-override, zero-width (except ZWNJ/ZWJ) or < > characters.')
 
 export const RoleSchema = z.enum(ROLES).describe('Participant role; decides moderator rights, lobby bypass, early join and features.')
-export const TenantSchema = z.string().regex(/^[a-z0-9-]{1,63}$/u).describe('Jitsi tenant (the first URL path segment); must be allowed for the calling client.')
+export const TenantSchema = z.string().regex(TENANT_PATTERN).describe('Jitsi tenant (the first URL path segment, a DNS label); must be allowed for the calling client.')
 export const AppointmentIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/u).describe('The EMR appointment id (e.g. OpenEMR pc_eid). Hashed into the room name, never sent to Jitsi.')
 export const DateTimeSchema = z.iso.datetime({ offset: true }).describe('RFC 3339 date-time with Z or an offset.')
 export const DurationSchema = z.number().int().min(1).max(1440).describe('Visit length in minutes (at most MAX_VISIT_MINUTES).')

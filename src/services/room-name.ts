@@ -11,6 +11,8 @@ export const ROOM_NAME_PATTERN = /^[a-z0-9-]{0,16}[a-z2-7]{26}$/u
  * The newline cannot occur in either input, so ("a", "b\nc") and ("a\nb", "c") never meet.
  */
 export function roomName (secret: string, prefix: string, tenant: string, appointmentId: string): string {
+  // The schemas already refuse newlines; this keeps the separator unambiguous whoever calls us.
+  if (tenant.includes('\n') || appointmentId.includes('\n')) throw new RangeError('room name inputs must not contain a newline')
   const mac = createHmac('sha256', secret).update(`${tenant}\n${appointmentId}`, 'utf8').digest()
   return prefix + base32nopad.encode(mac).slice(0, ROOM_HASH_CHARS).toLowerCase()
 }

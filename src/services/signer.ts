@@ -2,6 +2,7 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
 import { SignJWT } from 'jose'
 import type { Config } from '../config.js'
+import { CONCRETE_ROOM_PATTERN, TENANT_PATTERN, XMPP_DOMAIN_PATTERN } from '../lib/patterns.js'
 import type { JitsiClaims } from './claims.js'
 
 export interface Signer {
@@ -10,16 +11,15 @@ export interface Signer {
   sign (claims: JitsiClaims): Promise<string>
 }
 
-/** Rooms are generated from [a-z0-9-]; anything else, `*` above all, never reaches a signature. */
-const CONCRETE_ROOM = /^[a-z0-9][a-z0-9-]{0,127}$/u
-const CONCRETE_SUB = /^[a-z0-9][a-z0-9.-]{0,252}$/u
+export class UnsafeClaimsError extends Error {
+  override name = 'UnsafeClaimsError'
+}
 
-export class UnsafeClaimsError extends Error {}
-
-/** Refuses wildcard or malformed scope claims whatever route built them (attack catalogue G-84). */
+/** Rooms are generated from [a-z0-9-]; anything else, `*` above all, never reaches a signature.
+ * Refuses wildcard or malformed scope claims whatever route built them (attack catalogue G-84). */
 export function assertConcreteScope (claims: JitsiClaims): void {
-  if (!CONCRETE_ROOM.test(claims.room)) throw new UnsafeClaimsError('room claim is not a concrete room name')
-  if (!CONCRETE_SUB.test(claims.sub)) throw new UnsafeClaimsError('sub claim is not a concrete tenant or domain')
+  if (!CONCRETE_ROOM_PATTERN.test(claims.room)) throw new UnsafeClaimsError('room claim is not a concrete room name')
+  if (!TENANT_PATTERN.test(claims.sub) && !XMPP_DOMAIN_PATTERN.test(claims.sub)) throw new UnsafeClaimsError('sub claim is not a concrete tenant or domain')
   if (!(Number.isSafeInteger(claims.nbf) && Number.isSafeInteger(claims.exp) && claims.exp > claims.nbf)) throw new UnsafeClaimsError('token window is empty')
 }
 
