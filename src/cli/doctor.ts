@@ -12,6 +12,7 @@ export const DOCTOR_USAGE = `usage: jitsi-token-service doctor <token | join URL
   -                read the token or URL from stdin (keeps it out of shell history)
   --jitsi-env      docker-jitsi-meet .env (its JWT_APP_SECRET also verifies HS256 signatures)
   --at             appointment time: the token must be valid then
+  --now            check as of this time instead of the clock (to reproduce a report)
   Exit 0 when no check fails, 1 otherwise.`
 
 export async function doctor (argv: string[], io: Io): Promise<number> {

@@ -202,7 +202,7 @@ export interface operations {
                 "application/json": {
                     /** @description The EMR appointment id (e.g. OpenEMR pc_eid). Hashed into the room name, never sent to Jitsi. */
                     appointmentId: string;
-                    /** @description Jitsi tenant (the first URL path segment); must be allowed for the calling client. */
+                    /** @description Jitsi tenant (the first URL path segment, a DNS label); must be allowed for the calling client. */
                     tenant?: string;
                     /**
                      * Format: date-time
@@ -497,7 +497,7 @@ export interface operations {
                     appointmentId?: string;
                     /** @description A caller-chosen room, only for clients with allowCustomRooms; used as given, without ROOM_NAME_PREFIX. */
                     room?: string;
-                    /** @description Jitsi tenant (the first URL path segment); must be allowed for the calling client. */
+                    /** @description Jitsi tenant (the first URL path segment, a DNS label); must be allowed for the calling client. */
                     tenant?: string;
                     participant: {
                         /**

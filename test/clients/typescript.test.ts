@@ -1,6 +1,11 @@
 // The TypeScript client (jitsi-token-service/client) against the live service.
+import { execFile } from 'node:child_process'
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import t from 'tap'
 import { JitsiTokenError, createAssertionSigner, createJitsiTokenClient, type JitsiTokenClientOptions } from '../../src/client/index.js'
@@ -98,4 +103,13 @@ t.test('the signer refuses keys that do not fit, odd lifetimes and queries', asy
   await t.rejects(sign({ method: 'POST', path: '/v1/visits?x=1', body: '', actor: 'a' }), /query/u)
   const jws = await sign({ method: 'post', path: '/v1/visits', body: '{}', actor: 'a', nowS: 1_800_000_000 })
   t.match(decodeJwt(jws), { htm: 'POST', iat: 1_800_000_000, exp: 1_800_000_060, body_sha256: 'RBNvo1WzZ4oRRq0W9-hknpT7T8If536DEMBg9hyq_4o', jti: /^[A-Za-z0-9_-]{32}$/u })
+})
+
+t.test('src/client/api.d.ts is what `npm run client:types` makes of the committed openapi.yaml', async (t) => {
+  const root = fileURLToPath(new URL('../../', import.meta.url))
+  const dir = mkdtempSync(join(tmpdir(), 'jts-types-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const out = join(dir, 'api.d.ts')
+  await promisify(execFile)(process.execPath, [join(root, 'node_modules/openapi-typescript/bin/cli.js'), join(root, 'openapi.yaml'), '-o', out], { cwd: root })
+  t.equal(readFileSync(join(root, 'src/client/api.d.ts'), 'utf8'), readFileSync(out, 'utf8'), 'run `npm run client:types` and commit src/client/api.d.ts')
 })
