@@ -40,6 +40,34 @@ for s in "${sets[@]}"; do
   printf '%s\n' "$rendered" | node scripts/validate-k8s.mjs --label "$name" || fail "manifest validation ($name)"
 done
 
+# Every value is documented: each leaf of values.yaml has a `## @param <path>` line, and each
+# @param names a value that exists (no stale docs).
+if node --input-type=module -e '
+  import { readFileSync } from "node:fs"
+  import { parse } from "yaml"
+  const text = readFileSync(process.argv[1], "utf8")
+  const documented = new Set([...text.matchAll(/^\s*## @param ([\w.-]+)/gmu)].map((m) => m[1]))
+  const leaves = []
+  const walk = (v, path) => {
+    const isMap = v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length > 0
+    if (isMap && !documented.has(path)) { for (const [k, c] of Object.entries(v)) walk(c, path ? `${path}.${k}` : k) } else leaves.push(path)
+  }
+  walk(parse(text), "")
+  const all = new Set()
+  const collect = (v, path) => { if (path) all.add(path); if (v !== null && typeof v === "object" && !Array.isArray(v)) for (const [k, c] of Object.entries(v)) collect(c, path ? `${path}.${k}` : k) }
+  collect(parse(text), "")
+  const undocumented = leaves.filter((p) => !documented.has(p))
+  const stale = [...documented].filter((p) => !all.has(p))
+  for (const p of undocumented) console.error(`values.yaml: ${p} has no ## @param`)
+  for (const p of stale) console.error(`values.yaml: ## @param ${p} names no value`)
+  console.log(`${leaves.length} values, ${documented.size} @param lines`)
+  process.exit(undocumented.length + stale.length > 0 ? 1 : 0)
+' "$CHART/values.yaml"; then
+  say "every value in values.yaml is documented"
+else
+  fail "values.yaml documentation"
+fi
+
 # The schema and the templates are part of the contract: each bad input must be refused
 # with the expected reason (not merely fail for some other one).
 expect_reject () {
