@@ -24,7 +24,7 @@ fi
 
 # --- 1. packages ---------------------------------------------------------------
 PKGS=(podman buildah runc slirp4netns netavark aardvark-dns containernetworking-plugins
-      uidmap iptables fuse-overlayfs debootstrap busybox-static)
+      uidmap iptables fuse-overlayfs debootstrap debian-archive-keyring busybox-static)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
