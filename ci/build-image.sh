@@ -53,5 +53,9 @@ start=$(date +%s.%N)
 podman build "${args[@]}" -t "$IMAGE" "$ROOT"
 end=$(date +%s.%N)
 
+# Each build leaves its build stage behind as an untagged image (~700 MB). Keep the last hour's
+# (the layer cache for the next build) and drop older ones so repeated runs do not fill the disk.
+podman image prune -f --filter until=1h >/dev/null 2>&1 || true
+
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 say "built $IMAGE in $(awk "BEGIN { printf \"%.1f\", $end - $start }") s, size $(awk "BEGIN { printf \"%.1f\", $size / 1000000 }") MB ($size bytes)"
