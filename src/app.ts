@@ -1,5 +1,5 @@
 // buildApp(config): the whole service as a Fastify instance, plugins then routes, never listening.
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Redis } from 'ioredis'
@@ -9,6 +9,7 @@ import { MemoryReplayStore, type ReplayStore } from './auth/replay-store.js'
 import { createAuditLog } from './audit.js'
 import type { Config } from './config.js'
 import { ApiError, AuthError } from './errors.js'
+import { randomId } from './lib/random-id.js'
 import { createLogger } from './logger.js'
 import { createMetrics } from './metrics.js'
 import emrAuth from './plugins/emr-auth.js'
@@ -53,7 +54,8 @@ export interface IssuingDeps {
   onDenied (request: FastifyRequest, error: Error): Promise<void>
 }
 
-export const newJti = (): string => randomBytes(16).toString('base64url')
+// 16 random bytes, base64url; pooled CSPRNG (src/lib/random-id.ts, docs/performance.md)
+export const newJti = (): string => randomId(16)
 
 export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const nowMs = opts.nowMs ?? Date.now
