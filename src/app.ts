@@ -60,7 +60,7 @@ export const newJti = (): string => randomId(16)
 export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const nowMs = opts.nowMs ?? Date.now
   const ownsRedis = opts.redis === undefined && config.redisUrl !== undefined
-  const redis = opts.redis ?? (config.redisUrl !== undefined ? createRedis(config.redisUrl) : undefined)
+  const redis = opts.redis ?? (config.redisUrl !== undefined ? await createRedis(config.redisUrl) : undefined)
   redis?.on('error', () => { /* surfaced through readiness and 503s; ioredis reconnects by itself */ })
   const redisHealth = redis !== undefined ? new RedisHealth(redis) : undefined
   const replayStore = opts.replayStore ?? (redis !== undefined ? new RedisReplayStore(redis) : new MemoryReplayStore(nowMs))

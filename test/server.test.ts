@@ -26,7 +26,7 @@ t.test('SIGTERM under steady traffic: readiness flips, no request fails, clean e
   const port = await freePort()
   const delayMs = 1500
   const child = spawn(process.execPath, ENTRY, {
-    env: { ...process.env, ...testEnv({ PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: String(delayMs), LOG_LEVEL: 'warn' }) },
+    env: { ...process.env, ...testEnv({ PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_DELAY_MS: String(delayMs), LOG_LEVEL: 'warn', RATE_LIMIT_IP_MAX: '100000', RATE_LIMIT_CLIENT_MAX: '100000' }) },
     stdio: ['ignore', 'ignore', 'pipe']
   })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
@@ -36,6 +36,7 @@ t.test('SIGTERM under steady traffic: readiness flips, no request fails, clean e
     await sleep(100)
   }
 
+  // 4 unthrottled workers send well over the default 600 requests/min per IP: limits are raised above
   const outcomes: Array<number | string> = []
   let sending = true
   const worker = async () => {
