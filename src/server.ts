@@ -5,6 +5,7 @@ import closeWithGrace from 'close-with-grace'
 import Fastify from 'fastify'
 import { buildApp } from './app.js'
 import { ConfigError, parseConfig, type Config } from './config.js'
+import { configSummary } from './config/summary.js'
 import { createLogger } from './logger.js'
 import { registerMetricsRoute } from './plugins/metrics.js'
 
@@ -18,6 +19,8 @@ try {
 }
 
 const app = await buildApp(config, { logger: await processLogger(config.logLevel) })
+// the same report `jitsi-token-service check-config` prints: what this process will do, no secrets
+app.log.info({ config: configSummary(config) }, 'configuration loaded')
 const metricsServer = config.metricsPort !== undefined ? Fastify({ logger: false }) : undefined
 if (metricsServer !== undefined) registerMetricsRoute(metricsServer, app.metrics)
 

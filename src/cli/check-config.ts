@@ -3,27 +3,13 @@
 // a good one prints what the service will do, again without a secret.
 import { readFileSync } from 'node:fs'
 import { ConfigError, parseConfig, type Config } from '../config.js'
+import { configSummary } from '../config/summary.js'
 import { parseEnvFile } from '../services/jitsi-env.js'
 import { EXIT_FAIL, EXIT_OK, UsageError, parse, type Io } from './io.js'
 
 export const CHECK_CONFIG_USAGE = `usage: jitsi-token-service check-config [--env-file FILE]
   Validates the service configuration from the environment, or from FILE alone
   (KEY=value lines, as docker compose reads them). Exit 0 valid, 1 invalid.`
-
-/** One line per setting that decides what tokens look like; secrets appear only as "set". */
-export function configSummary (c: Readonly<Config>): string[] {
-  const clients = [...c.clients.values()].map((cl) => `${cl.id} (${cl.keys.map((k) => k.kid !== undefined ? `${k.kid}:${k.alg}` : k.alg).join(', ')})`)
-  return [
-    `JITSI_BASE_URL     ${c.jitsiBaseUrl}`,
-    `JWT_SIGN_TYPE      ${c.jwt.signType}${c.jwt.kid !== undefined ? ` (kid ${c.jwt.kid})` : ''}, signing key set`,
-    `Jitsi token        iss=${c.jwt.issuer} aud=${c.jwt.audience} sub=${c.jwt.subject} (tenant when a visit has one)`,
-    `SERVICE_AUDIENCE   ${c.serviceAudience}`,
-    `clients            ${clients.join('; ')}`,
-    `TOKEN_IN_URL       ${c.tokenInUrl}`,
-    `replay store       ${c.redisUrl !== undefined ? 'redis' : 'memory (one replica only)'}`,
-    `time windows       nbf skew ${c.nbfSkewSeconds}s, late grace ${c.lateGraceMinutes}min, max visit ${c.maxVisitMinutes}min, max advance ${c.maxAdvanceDays}d, ad-hoc TTL ${c.defaultTokenTtlSeconds}s`
-  ]
-}
 
 export async function checkConfig (argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, { 'env-file': { type: 'string' } })
