@@ -21,6 +21,7 @@ import rateLimits, { EXEMPT_ROUTES } from './plugins/rate-limit.js'
 import requestLog from './plugins/request-log.js'
 import securityHeaders from './plugins/security-headers.js'
 import underPressure from './plugins/under-pressure.js'
+import { clientErrorHandler } from './plugins/client-error.js'
 import { Readiness } from './readiness.js'
 import { RedisHealth, createRedis } from './redis.js'
 import healthRoutes from './routes/health.js'
@@ -82,7 +83,8 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
     maxRequestsPerSocket: 1000,
     http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: 1000 } as object,
     routerOptions: { maxParamLength: 128 },
-    return503OnClosing: true
+    return503OnClosing: true,
+    clientErrorHandler
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
@@ -109,7 +111,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
     })
   }
   await app.register(metricsPlugin, { metrics, exposeRoute: config.metricsPort === undefined })
-  await app.register(underPressure, { maxEventLoopDelayMs: config.maxEventLoopDelayMs })
+  await app.register(underPressure, { maxEventLoopDelayMs: config.maxEventLoopDelayMs, maxEventLoopUtilization: config.maxEventLoopUtilization })
   await app.register(rateLimits, { limits: config.rateLimit, redis, metrics })
   await app.register(errorHandler)
   await app.register(requestLog)
@@ -137,6 +139,7 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
       for (const token of issued.tokens) {
         metrics.tokensIssued.inc({ role: token.role })
         metrics.tokenWindow.observe(token.exp - token.nbf)
+        if (token.mixedScriptName) metrics.mixedScriptNames.inc()
         audit.issued(auditRequest(request), issued, token)
       }
     },

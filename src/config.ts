@@ -48,6 +48,8 @@ export interface Config {
   trustProxy: string | false
   shutdownDelayMs: number
   maxEventLoopDelayMs: number
+  /** 1 switches the utilisation check off (utilisation never exceeds 1) */
+  maxEventLoopUtilization: number
 }
 
 export class ConfigError extends Error {
@@ -99,7 +101,9 @@ const EnvSchema = z.object({
   RATE_LIMIT_CLIENT_MAX: int(1200, 1, 10_000_000),
   TRUST_PROXY: z.string().regex(/^[0-9a-fA-F.:/, ]+$|^(loopback|linklocal|uniquelocal)$/u, 'must be a list of IPs/CIDRs or loopback').optional(),
   SHUTDOWN_DELAY_MS: int(5000, 0, 25000),
-  MAX_EVENT_LOOP_DELAY_MS: int(200, 10, 10000)
+  MAX_EVENT_LOOP_DELAY_MS: int(200, 10, 10000),
+  MAX_EVENT_LOOP_UTILIZATION: z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/u, 'must be a number from 0.5 to 1').transform(Number)
+    .pipe(z.number().min(0.5, 'must be at least 0.5').max(1)).default(0.98)
 })
 
 const SECRET_VARS = ['JWT_APP_SECRET', 'ROOM_NAME_SECRET', 'AUDIT_HASH_SECRET'] as const
@@ -186,7 +190,8 @@ export function parseConfig (rawEnv: NodeJS.ProcessEnv): Readonly<Config> {
     }),
     trustProxy: e.TRUST_PROXY ?? false,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
-    maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS
+    maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+    maxEventLoopUtilization: e.MAX_EVENT_LOOP_UTILIZATION
   })
 }
 

@@ -14,6 +14,7 @@ export interface Metrics {
   rateLimitHits: Counter<'scope'>
   tokenWindow: Histogram
   assertionAge: Histogram<'client'>
+  mixedScriptNames: Counter
 }
 
 export function createMetrics (): Metrics {
@@ -29,6 +30,7 @@ export function createMetrics (): Metrics {
     replayRejections: new Counter({ name: 'jts_replay_rejections_total', help: 'EMR assertions refused because their jti was already used', registers: [registry] }),
     rateLimitHits: new Counter({ name: 'jts_rate_limit_hits_total', help: 'Requests answered 429, by limiter (ip, auth_failures, client)', labelNames: ['scope'], registers: [registry] }),
     tokenWindow: new Histogram({ name: 'jts_token_window_seconds', help: 'Issued token validity window (exp - nbf)', buckets: [300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800], registers: [registry] }),
+    mixedScriptNames: new Counter({ name: 'jts_display_names_mixed_script_total', help: 'Issued tokens whose display name mixes look-alike scripts (Latin/Cyrillic/Greek...): possible homoglyph impersonation', registers: [registry] }),
     assertionAge: new Histogram({ name: 'jts_emr_assertion_age_seconds', help: 'now - iat of accepted EMR assertions: clock skew between EMR and us', labelNames: ['client'], buckets: [-30, -10, -5, -2, -1, 0, 1, 2, 5, 10, 30, 60, 120, 300], registers: [registry] })
   }
   // Pre-create the reason series so dashboards and alerts see zeros instead of gaps.

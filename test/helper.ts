@@ -43,6 +43,9 @@ export function testEnv (overrides: Record<string, string | undefined> = {}): No
     AUDIT_HASH_SECRET: AUDIT_SECRET,
     CLIENTS_JSON: JSON.stringify(CLIENTS),
     LOG_LEVEL: 'info',
+    // a busy CI box must not shed test traffic; the load-shedding rows (E-60) restore the defaults
+    MAX_EVENT_LOOP_DELAY_MS: '10000',
+    MAX_EVENT_LOOP_UTILIZATION: '1',
     ...overrides
   }
 }

@@ -10,10 +10,10 @@ import { EXEMPT_ROUTES } from './rate-limit.js'
 
 export const RETRY_AFTER_SECONDS = 5
 
-export default fp<{ maxEventLoopDelayMs: number }>(async function pressure (app: FastifyInstance, opts) {
+export default fp<{ maxEventLoopDelayMs: number, maxEventLoopUtilization: number }>(async function pressure (app: FastifyInstance, opts) {
   await app.register(underPressure, {
     maxEventLoopDelay: opts.maxEventLoopDelayMs,
-    maxEventLoopUtilization: 0.98,
+    maxEventLoopUtilization: opts.maxEventLoopUtilization,
     maxHeapUsedBytes: Math.floor(getHeapStatistics().heap_size_limit * 0.85),
     retryAfter: RETRY_AFTER_SECONDS,
     pressureHandler: (request, reply) => {

@@ -1,6 +1,7 @@
 // Visit and token issuance: authorised request in, signed tokens and join links out. No Fastify here.
 import type { Client } from '../config/clients.js'
 import type { Config } from '../config.js'
+import { isMixedScript } from '../lib/mixed-script.js'
 import type { Role } from '../config/policy.js'
 import type { TokenRequest, TokenResponse } from '../schemas/tokens.js'
 import type { VisitRequest, VisitResponse } from '../schemas/visits.js'
@@ -20,7 +21,7 @@ export interface IssueContext {
 }
 
 /** What was issued, for the audit trail and metrics (no names, no tokens). */
-export interface IssuedToken { role: Role, participantId: string, jti: string, nbf: number, exp: number }
+export interface IssuedToken { role: Role, participantId: string, jti: string, nbf: number, exp: number, mixedScriptName: boolean }
 export interface Issued<T> { body: T, room: string, tenant?: string, tokens: IssuedToken[] }
 
 export async function issueVisit (req: VisitRequest, client: Client, ctx: IssueContext): Promise<Issued<VisitResponse>> {
@@ -68,7 +69,7 @@ async function issueOne (p: ParticipantInput, room: string, url: string, tenant:
       token,
       joinUrl: joinUrl(url, token, ctx.config.tokenInUrl)
     },
-    issued: { role: p.role, participantId: p.id, jti: claims.jti, nbf: window.nbf, exp: window.exp }
+    issued: { role: p.role, participantId: p.id, jti: claims.jti, nbf: window.nbf, exp: window.exp, mixedScriptName: isMixedScript(p.displayName) }
   }
 }
 

@@ -51,3 +51,14 @@ t.test('with METRICS_PORT the main port does not serve /metrics', async (t) => {
   t.equal((await app.inject('/metrics')).statusCode, 404)
   t.ok(app.metrics.registry, 'the registry is still there for the metrics server')
 })
+
+t.test('homoglyph names are accepted but counted (G-77)', async (t) => {
+  const { app } = await build(t)
+  const res = await signedPost(app, '/v1/visits', visitBody({ participants: [
+    { role: 'provider', id: 'u-1', displayName: 'Dr. Sm\u0456th' },
+    { role: 'patient', id: 'p-1', displayName: 'Nguyễn Thị Minh Khai' },
+    { role: 'caregiver', id: 'c-1', displayName: '李小龍 Bruce' }
+  ] }))
+  t.equal(res.statusCode, 200)
+  t.match((await app.inject('/metrics')).body, /jts_display_names_mixed_script_total 1\n/, 'only the Latin+Cyrillic name counts')
+})

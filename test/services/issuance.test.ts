@@ -59,8 +59,8 @@ t.test('issueVisit: the exact response body and issued summary', async (t) => {
   t.equal(issued.room, ROOM_A)
   t.equal(issued.tenant, 'clinic-a')
   t.strictSame(issued.tokens, [
-    { role: 'provider', participantId: 'user-7', jti: 'jti-0001', nbf: NOW_S + 2670, exp: NOW_S + 7200 },
-    { role: 'patient', participantId: 'pid-42', jti: 'jti-0002', nbf: NOW_S + 2970, exp: NOW_S + 7200 }
+    { role: 'provider', participantId: 'user-7', jti: 'jti-0001', nbf: NOW_S + 2670, exp: NOW_S + 7200, mixedScriptName: false },
+    { role: 'patient', participantId: 'pid-42', jti: 'jti-0002', nbf: NOW_S + 2970, exp: NOW_S + 7200, mixedScriptName: false }
   ])
   t.not(p0?.token, p1?.token)
 })
@@ -222,7 +222,7 @@ t.test('issueToken: ad-hoc window without start, no late grace', async (t) => {
   })
   const c = await claimsOf(issued.body.token)
   t.strictSame([c.iat, c.nbf, c.exp, c.jti], [NOW_S, NOW_S - 30, NOW_S + 3600, 'jti-0001'])
-  t.strictSame(issued.tokens, [{ role: 'patient', participantId: 'pid-42', jti: 'jti-0001', nbf: NOW_S - 30, exp: NOW_S + 3600 }])
+  t.strictSame(issued.tokens, [{ role: 'patient', participantId: 'pid-42', jti: 'jti-0001', nbf: NOW_S - 30, exp: NOW_S + 3600, mixedScriptName: false }])
 })
 
 t.test('issueToken: with start, the visit window of the role', async (t) => {
