@@ -91,10 +91,10 @@ export interface AssertionOptions {
   now?: number
 }
 
-/** Signs an EMR assertion the way a correct client does; every part can be overridden. */
-export async function assertion (o: AssertionOptions = {}): Promise<string> {
+/** The claims a correct openemr-main assertion carries for one request. */
+export function assertionClaims (o: Pick<AssertionOptions, 'iss' | 'method' | 'path' | 'body' | 'now'> = {}): Record<string, unknown> {
   const now = o.now ?? NOW_S
-  const claims = {
+  return {
     iss: o.iss ?? 'openemr-main',
     sub: 'emr-user-1',
     aud: 'jitsi-token-service',
@@ -103,9 +103,13 @@ export async function assertion (o: AssertionOptions = {}): Promise<string> {
     jti: freshJti(),
     htm: o.method ?? 'POST',
     htu: o.path ?? '/v1/visits',
-    body_sha256: bodyHash(o.body ?? ''),
-    ...o.claims
+    body_sha256: bodyHash(o.body ?? '')
   }
+}
+
+/** Signs an EMR assertion the way a correct client does; every part can be overridden. */
+export async function assertion (o: AssertionOptions = {}): Promise<string> {
+  const claims = { ...assertionClaims(o), ...o.claims }
   const key = o.key ?? new TextEncoder().encode(EMR_SECRET)
   return await new SignJWT(claims as Record<string, unknown>)
     .setProtectedHeader({ alg: o.alg ?? 'HS256', typ: 'emr-request+jwt', kid: 'k1', ...o.header } as { alg: string })

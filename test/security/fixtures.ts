@@ -12,7 +12,7 @@ import tls from 'node:tls'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import type { BuildOptions } from '../../src/app.js'
-import { build, bodyHash, EMR_SECRET, freshJti, NOW_S, visitBody, type Built, type LogCapture } from '../helper.js'
+import { assertionClaims, build, EMR_SECRET, visitBody, type Built, type LogCapture } from '../helper.js'
 
 /**
  * Rate limits and load shedding out of the way: these suites send hundreds of bad tokens from one
@@ -55,21 +55,8 @@ export function hs256Raw (header: string | Uint8Array | object, payload: string 
 
 export const HS_HEADER = { alg: 'HS256', typ: 'emr-request+jwt', kid: 'k1' } as const
 
-/** The claims a correct openemr-main assertion carries for one request. */
-export function goodClaims (o: { body?: string, path?: string, method?: string, now?: number, iss?: string } = {}): Record<string, unknown> {
-  const now = o.now ?? NOW_S
-  return {
-    iss: o.iss ?? 'openemr-main',
-    sub: 'emr-user-1',
-    aud: 'jitsi-token-service',
-    iat: now,
-    exp: now + 60,
-    jti: freshJti(),
-    htm: o.method ?? 'POST',
-    htu: o.path ?? VISITS,
-    body_sha256: bodyHash(o.body ?? '')
-  }
-}
+/** The claims a correct openemr-main assertion carries for one request (test/helper.ts). */
+export const goodClaims = assertionClaims
 
 /**
  * Payload JSON text from claims, with `raw` values spliced in verbatim (e.g. `{ exp: '1e400' }`),
