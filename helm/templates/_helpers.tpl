@@ -222,6 +222,7 @@ room names and the Prosody secret stable), else 48 random alphanumerics. Args: c
 {{- $_ := set $env $k ($v | int64 | toString) -}}
 {{- end -}}
 {{- end -}}
+{{- with $c.maxEventLoopUtilization }}{{ $_ := set $env "MAX_EVENT_LOOP_UTILIZATION" (toString .) }}{{ end -}}
 {{- $lines := list -}}
 {{- range $k := keys $env | sortAlpha -}}
 {{- $v := index $env $k -}}
