@@ -172,7 +172,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -291,7 +291,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -320,7 +320,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -349,7 +349,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -378,7 +378,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -407,7 +407,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -436,7 +436,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -465,7 +465,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -580,7 +580,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -609,7 +609,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -638,7 +638,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -667,7 +667,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -696,7 +696,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -725,7 +725,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -754,7 +754,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -839,7 +839,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -868,7 +868,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -897,7 +897,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -926,7 +926,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -955,7 +955,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
@@ -984,7 +984,7 @@ export interface operations {
                          * @description Stable machine-readable code.
                          * @enum {string}
                          */
-                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "internal" | "unavailable";
+                        code: "invalid_request" | "visit_ended" | "invalid_token" | "forbidden" | "not_found" | "method_not_allowed" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "header_too_large" | "internal" | "unavailable";
                         detail?: string;
                         requestId: string;
                         /** @description Validation failures; never the received values. */
