@@ -53,13 +53,29 @@ export interface ClaimsInput {
   jti: string
 }
 
+type Features = Readonly<Record<FeatureKey, 'true' | 'false'>>
+
+/** One frozen features object per role template, with and without the consent features (built once). */
+const featuresCache = new WeakMap<RoleTemplate, { plain: Features, consented: Features }>()
+
+function featuresFor (template: RoleTemplate, withConsentFeatures: boolean): Features {
+  let cached = featuresCache.get(template)
+  if (cached === undefined) {
+    const build = (extra: readonly FeatureKey[]): Features => {
+      const granted = new Set<FeatureKey>([...template.features, ...extra])
+      return Object.freeze(Object.fromEntries(FEATURE_KEYS.map((k) => [k, granted.has(k) ? 'true' : 'false'])) as Record<FeatureKey, 'true' | 'false'>)
+    }
+    cached = { plain: build([]), consented: build(template.consentFeatures) }
+    featuresCache.set(template, cached)
+  }
+  return withConsentFeatures ? cached.consented : cached.plain
+}
+
 /** Builds the claims for one participant. Every feature key is explicit ("true"/"false"). */
 export function buildJitsiClaims (input: ClaimsInput, cfg: ClaimsConfig): JitsiClaims {
   const { participant, template, window } = input
-  const granted = new Set<FeatureKey>(template.features)
   // Recording and transcription need documented consent, and only the provider role carries them.
-  if (input.consent && participant.role === 'provider') for (const f of template.consentFeatures) granted.add(f)
-  const features = Object.fromEntries(FEATURE_KEYS.map((k) => [k, granted.has(k) ? 'true' : 'false'])) as Record<FeatureKey, 'true' | 'false'>
+  const features = featuresFor(template, input.consent && participant.role === 'provider') as Record<FeatureKey, 'true' | 'false'>
   const user: JitsiUser = {
     id: participant.id,
     name: participant.displayName,
