@@ -17,7 +17,8 @@ export interface ScheduleInput { start?: string, end?: string, durationMinutes?:
 
 export const toSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000)
 /** RFC 3339 UTC with second precision, the form every time in our responses takes. */
-export const toIso = (seconds: number): string => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/u, 'Z')
+// toISOString always ends in ".sssZ": dropping it by length beats a regex replace (4 calls per visit + 2 per token)
+export const toIso = (seconds: number): string => `${new Date(seconds * 1000).toISOString().slice(0, -5)}Z`
 
 /** Resolves start/end of an appointment and refuses impossible or finished ones. */
 export function resolveVisitTimes (input: ScheduleInput & { start: string }, limits: TimeLimits, now: number): VisitTimes {
