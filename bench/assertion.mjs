@@ -1,6 +1,6 @@
 // EMR assertions and request bodies for the load generator. Signed with node:crypto HMAC (not jose)
 // so that producing one costs a few microseconds and the client is never the bottleneck.
-import { createHash, createHmac, randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 
 const b64u = (s) => Buffer.from(s).toString('base64url')
 
@@ -8,12 +8,13 @@ const b64u = (s) => Buffer.from(s).toString('base64url')
  * Returns sign(method, path, bodyBuffer) → compact JWS, the way test/helper.ts signs assertions:
  * header {alg:'HS256',typ:'emr-request+jwt',kid}, claims iss/sub/aud/iat/exp/jti/htm/htu/body_sha256.
  */
-export function assertionSigner ({ iss, kid, secret, audience = 'jitsi-token-service', lifetime = 300 }) {
+export function assertionSigner ({ iss, kid, secret, audience = 'jitsi-token-service', lifetime = 60 }) {
   const header = b64u(JSON.stringify({ alg: 'HS256', typ: 'emr-request+jwt', kid }))
   const key = Buffer.from(secret, 'utf8')
   const prefix = randomBytes(6).toString('base64url')
   let counter = 0
-  return function sign (method, path, body, nowS = Math.floor(Date.now() / 1000)) {
+  /** `bodySha256`: base64url SHA-256 of the exact body bytes (computed once per body by the caller). */
+  return function sign (method, path, bodySha256, nowS = Math.floor(Date.now() / 1000)) {
     const claims = {
       iss,
       sub: 'bench-user-1',
@@ -23,7 +24,7 @@ export function assertionSigner ({ iss, kid, secret, audience = 'jitsi-token-ser
       jti: `${prefix}-${(++counter).toString(36).padStart(10, '0')}`,
       htm: method,
       htu: path,
-      body_sha256: createHash('sha256').update(body).digest('base64url')
+      body_sha256: bodySha256
     }
     const signingInput = `${header}.${b64u(JSON.stringify(claims))}`
     return `${signingInput}.${createHmac('sha256', key).update(signingInput).digest('base64url')}`

@@ -26,7 +26,9 @@ const say = (...m) => console.log('[bench]', ...m)
 // ---------- secrets, keys, clients (fresh per run, never committed) ----------
 const secret = () => randomBytes(32).toString('base64url')
 const JITSI_SECRET = secret()
-const CLIENT = { iss: 'bench-emr', kid: 'k1', secret: secret() }
+// Assertions live 60 s, the TS client's default (src/client/signer.ts): the service then remembers
+// each jti for 90 s (exp + 30 s leeway), so the in-memory replay store holds ~90 s of traffic.
+const CLIENT = { iss: 'bench-emr', kid: 'k1', secret: secret(), lifetime: 60 }
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
 const keyFile = join(tmp, 'jitsi-rs256.pem')
 writeFileSync(keyFile, rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
@@ -51,8 +53,13 @@ function serviceEnv (port, extra = {}) {
     RATE_LIMIT_CLIENT_MAX: '10000000',
     RATE_LIMIT_AUTH_FAIL_MAX: '1000000',
     SHUTDOWN_DELAY_MS: '0',
+    // Saturation keeps event-loop utilisation near 1, which would shed load (503) at the default 0.98:
+    // switched off like the rate limits. The event-loop lag check (MAX_EVENT_LOOP_DELAY_MS 200) stays.
+    MAX_EVENT_LOOP_UTILIZATION: '1',
     ...extra
   }
+  // experiments: BENCH_ENV_<NAME>=value reaches the service as <NAME>=value (e.g. BENCH_ENV_MALLOC_ARENA_MAX=2)
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('BENCH_ENV_')) env[k.slice('BENCH_ENV_'.length)] = v
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k]
   return env
 }
@@ -60,6 +67,7 @@ function serviceEnv (port, extra = {}) {
 // ---------- scenarios ----------
 const SCENARIOS = [
   { name: 'hello', title: 'bare Fastify 5 GET /hello (ceiling)', server: 'hello', method: 'GET', path: '/hello', kind: null },
+  { name: 'client-ceiling', title: 'load generator check: visits-2p requests (pre-signed) to POST /sink on the hello server', server: 'hello', method: 'POST', path: '/sink', kind: 'visit2', sink: true },
   { name: 'visits-2p', title: 'POST /v1/visits, 2 participants', method: 'POST', path: '/v1/visits', kind: 'visit2' },
   { name: 'visits-10p', title: 'POST /v1/visits, 10 participants', method: 'POST', path: '/v1/visits', kind: 'visit10' },
   { name: 'tokens', title: 'POST /v1/tokens', method: 'POST', path: '/v1/tokens', kind: 'tokens' },
@@ -98,7 +106,7 @@ try {
     results.soak = await soak()
   } else {
     const wanted = SCENARIOS.filter((s) => args.only === undefined || args.only.includes(s.name))
-    if (wanted.length === 0) throw new Error(`--only matched nothing; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`)
+    if (wanted.length === 0 && !args.only.includes('cold-start')) throw new Error(`--only matched nothing; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}, cold-start`)
     for (const s of wanted) {
       const r = await scenario(s)
       results.scenarios[s.name] = r
@@ -147,10 +155,12 @@ async function scenario (s) {
       method: s.method,
       path: s.path,
       kind: s.kind,
+      sink: s.sink === true,
       connections: args.connections,
       duration,
       warmup,
-      client: CLIENT,
+      // longer runs need longer-lived assertions: the whole pool is signed before the run starts
+      client: { ...CLIENT, lifetime: Math.min(300, Math.max(CLIENT.lifetime, Math.ceil(duration + warmup) + 30)) },
       check: { jitsiSecret: JITSI_SECRET, publicKeyPem },
       serverPid: server.pid
     }
@@ -182,7 +192,9 @@ async function runLoad (spec) {
 async function soak () {
   const s = SCENARIOS.find((x) => x.name === (args.soakScenario ?? 'visits-2p'))
   say(`soak: ${args.soakRequests} requests on ${s.name}, RSS sampled every ${args.soakEvery}`)
-  const server = await startServer(s, {})
+  const redis = s.redis ? await startRedis() : undefined
+  if (s.redis && redis === undefined) throw new Error('redis-server not installed')
+  const server = await startServer(s, { ...s.env, ...(redis !== undefined ? { REDIS_URL: `redis://127.0.0.1:${redis.port}` } : {}) })
   try {
     const r = await runLoad({
       name: `soak-${s.name}`,
@@ -197,10 +209,11 @@ async function soak () {
       serverPid: server.pid,
       soak: { total: args.soakRequests, every: args.soakEvery }
     })
-    for (const sample of r.samples ?? []) say(`soak ${String(sample.requests).padStart(8)} requests: RSS ${sample.rssMb} MB, heap used ${sample.heapUsedMb} MB${sample.reqPerSec !== undefined ? `, ${sample.reqPerSec} req/s, p99 ${sample.p99} ms, non-2xx ${sample.non2xx}` : ''}`)
-    return { scenario: s.name, at: new Date().toISOString(), commit: meta.commit, connections: args.connections, loadAvg1: Math.round(loadavg()[0] * 100) / 100, ...r }
+    for (const sample of r.samples ?? []) say(`soak ${String(sample.requests).padStart(8)} requests: RSS ${sample.rssMb} MB, heap used/total ${sample.heapUsedMb}/${sample.heapTotalMb} MB, external ${sample.externalMb} MB${sample.reqPerSec !== undefined ? `, ${sample.reqPerSec} req/s, p99 ${sample.p99} ms, non-2xx ${sample.non2xx}` : ''}`)
+    return { scenario: s.name, at: new Date().toISOString(), commit: meta.commit, connections: args.connections, nodeArgs: process.env.BENCH_NODE_ARGS ?? '', loadAvg1: Math.round(loadavg()[0] * 100) / 100, ...r }
   } finally {
     await server.stop()
+    await redis?.stop()
   }
 }
 
@@ -222,7 +235,8 @@ async function coldStart (runs) {
 async function startServer (s, extra) {
   const port = await freePort()
   const isHello = s.server === 'hello'
-  const script = isHello ? join(HERE, 'hello-server.mjs') : join(ROOT, 'dist', 'server.js')
+  // BENCH_SERVER_SCRIPT: try another build of the entry (a bundle, an older dist) under the same harness
+  const script = isHello ? join(HERE, 'hello-server.mjs') : (process.env.BENCH_SERVER_SCRIPT ?? join(ROOT, 'dist', 'server.js'))
   if (!existsSync(script)) throw new Error(`${script} missing: run npm run build (npm run bench does)`)
   const env = isHello ? { PATH: process.env.PATH, PORT: String(port) } : serviceEnv(port, extra)
   const stderrFile = join(tmp, `server-${s.name}-${port}.err`)
@@ -354,7 +368,7 @@ function sleep (ms) { return new Promise((resolve) => setTimeout(resolve, ms)) }
 function printRow (name, r) {
   if (r.skipped !== undefined) return say(`${name}: skipped (${r.skipped})`)
   if (r.error !== undefined) return say(`${name}: ERROR ${r.error}`)
-  say(`${name}: ${r.okPerSec} ok req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}, RSS ${r.rssIdleMb} → ${r.rssAfterMb} MB`)
+  say(`${name}: ${r.okPerSec} ok req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}, RSS ${r.rssIdleMb} → ${r.rssAfterMb} MB, server ${r.serverCpuUsPerReq} µs CPU/req at ${r.serverCpuUtil} core`)
 }
 
 function parseArgs (argv) {
