@@ -68,8 +68,14 @@ export function loggerOptions (level: string): LoggerOptions {
   }
 }
 
+/**
+ * Without a destination: stdout, written synchronously. Each audit line is on its way before the
+ * response leaves (nothing buffered to lose in a crash), and it is cheaper than pino's default
+ * asynchronous stdout, whose buffer re-measures its whole pending string on every line
+ * (visits-2p 6.1k → 6.8k req/s, 163 → 147 µs CPU per request; docs/performance.md).
+ */
 export function createLogger (level: string, destination?: DestinationStream): Logger {
-  return withNestedRedaction(destination === undefined ? pino(loggerOptions(level)) : pino(loggerOptions(level), destination))
+  return withNestedRedaction(pino(loggerOptions(level), destination ?? pino.destination({ dest: 1, sync: true })))
 }
 
 /**
