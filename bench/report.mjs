@@ -33,10 +33,10 @@ export function renderMarkdown (results) {
     lines.push('', `**Cold start** (spawn → \`/readyz\` 200, HS256, in-memory replay store): median **${coldStart.medianMs} ms** of ${coldStart.runs.length} (${coldStart.runs.join(', ')} ms).`)
   }
   if (soak !== undefined) {
-    lines.push('', `**Soak** (${soak.scenario}, ${soak.connections} connections, commit \`${soak.commit}\`, ${soak.at})${soak.error !== undefined ? `: error ${soak.error}` : ''}`, '')
+    lines.push('', `**Soak** (${soak.scenario}, ${soak.connections} connections, commit \`${soak.commit}\`${soak.nodeArgs ? `, node ${soak.nodeArgs}` : ''}, ${soak.at}; the "req/s" of a 100k chunk is rounded by autocannon's 1 s ticker)${soak.error !== undefined ? `: error ${soak.error}` : ''}`, '')
     lines.push('| requests | RSS MB | heap used / total MB | external MB | ≈ req/s | p99 ms | non-2xx |', '|---:|---:|---:|---:|---:|---:|---:|')
     for (const s of soak.samples ?? []) lines.push(`| ${fmt(s.requests)} | ${fmt(s.rssMb)} | ${fmt(s.heapUsedMb)} / ${fmt(s.heapTotalMb)} | ${fmt(s.externalMb)} | ${fmt(s.reqPerSec)} | ${fmt(s.p99)} | ${fmt(s.non2xx)} |`)
   }
-  lines.push('', 'Reproduce: `npm run bench` (all scenarios and cold start), `npm run bench -- --soak` (RSS over 1 M requests), `npm run bench -- --only visits-2p --duration 20`.', '')
+  lines.push('', 'Reproduce: `npm run bench` (all scenarios and cold start), `npm run bench -- --soak` (RSS over 1 M requests), `npm run bench -- --only visits-2p --duration 20`. Before/after tables, targets and what made the difference: docs/performance.md.', '')
   return lines.join('\n')
 }
