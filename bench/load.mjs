@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import autocannon from 'autocannon'
 import { assertionSigner, bodyFor } from './assertion.mjs'
+import { rssMb } from './proc.mjs'
 
 const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'))
 const sign = spec.kind !== null ? assertionSigner(spec.client) : undefined
@@ -108,14 +109,6 @@ function cpuSeconds (pid) {
   }
 }
 
-function rssMb (pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/u.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m === null ? null : Math.round(Number(m[1]) / 102.4) / 10
-  } catch {
-    return null
-  }
-}
 
 /** One request outside the timed run: 200, the expected shape, every token signed by the Jitsi key. */
 async function check () {

@@ -12,6 +12,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import { rssMb } from './proc.mjs'
 import { renderMarkdown } from './report.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -345,14 +346,6 @@ function canPin () {
   return spawnSync('taskset', ['-c', '1', 'true']).status === 0
 }
 
-function rssMb (pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/u.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m === null ? null : Math.round(Number(m[1]) / 102.4) / 10
-  } catch {
-    return null
-  }
-}
 
 function tail (file) {
   try { return readFileSync(file, 'utf8').slice(-1500) } catch { return '' }
