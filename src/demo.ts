@@ -1,12 +1,13 @@
 // npm run demo: the real service on embedded DEV-ONLY defaults, then one real signed request.
 // Secrets are random per start and live only in this process; `npm start` never sees them
 // (it reads the environment only, and refuses to start without real secrets).
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SignJWT, decodeJwt } from 'jose'
+import { decodeJwt } from 'jose'
 import { buildApp } from './app.js'
+import { createAssertionSigner } from './client/signer.js'
 import { parseConfig } from './config.js'
 import { createLogger } from './logger.js'
 
@@ -35,19 +36,9 @@ await app.listen({ host: config.host, port: config.port })
 process.on('SIGINT', () => { void app.close().then(() => process.exit(0)) })
 process.on('SIGTERM', () => { void app.close().then(() => process.exit(0)) })
 
-/** Signs the per-request EMR assertion exactly as an EMR must (README, "Signing a request"). */
-async function assertionFor (path: string, body: string): Promise<string> {
-  const now = Math.floor(Date.now() / 1000)
-  return await new SignJWT({
-    sub: 'demo-clinician',
-    htm: 'POST',
-    htu: path,
-    body_sha256: createHash('sha256').update(body).digest('base64url')
-  }).setProtectedHeader({ alg: 'HS256', typ: 'emr-request+jwt', kid: 'demo' })
-    .setIssuer(DEMO_CLIENT).setAudience(config.serviceAudience).setIssuedAt(now).setExpirationTime(now + 300)
-    .setJti(randomBytes(16).toString('base64url'))
-    .sign(new TextEncoder().encode(demoClientSecret))
-}
+// The same signer the TypeScript client uses: what the demo shows is what an EMR ships.
+const signAssertion = createAssertionSigner({ clientId: DEMO_CLIENT, key: demoClientSecret, kid: 'demo', audience: config.serviceAudience, ttlSeconds: 300 })
+const assertionFor = (path: string, body: string) => signAssertion({ method: 'POST', path, body, actor: 'demo-clinician' })
 
 const start = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 5 * 60_000).toISOString().replace('.000Z', 'Z')
 const body = JSON.stringify({
