@@ -92,10 +92,11 @@ export async function buildApp (config: Readonly<Config>, opts: BuildOptions = {
   const readiness = new Readiness({
     config: async () => {},
     signing_key: selfTest(signer),
-    replay_store: async () => {
-      if (redisHealth !== undefined && !(await redisHealth.probe())) throw new Error('redis down')
-      await replayStore.ping()
-    }
+    // With Redis, the latch's PING is the replay store's PING (same connection): probe once, which
+    // also refreshes the latch; otherwise ask the store.
+    replay_store: redisHealth !== undefined && opts.replayStore === undefined
+      ? async () => { if (!(await redisHealth.probe())) throw new Error('redis down') }
+      : async () => { await replayStore.ping() }
   })
   app.decorate('readiness', readiness)
   const audit = createAuditLog(app.log, config.auditHashSecret)
