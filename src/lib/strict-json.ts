@@ -34,43 +34,20 @@ export function parseStrictJson (bytes: Uint8Array): unknown {
   } catch {
     throw new StrictJsonError('syntax')
   }
-  if (value !== null && typeof value === 'object') {
-    // Depth is measured without recursion before the (recursive) key walk: 8 000 nested
-    // brackets fit in 16 KiB and overflowed the walker's stack, answering 500 (catalogue F-63).
-    if (exceedsDepth(text, MAX_JSON_DEPTH)) throw new StrictJsonError('too_deep')
-    checkKeys(text)
-  }
+  if (value !== null && typeof value === 'object') checkKeys(text)
   return value
-}
-
-/** true when [ / { nest deeper than `max` outside strings; `text` is already valid JSON. */
-function exceedsDepth (text: string, max: number): boolean {
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 0x5c) i++ // backslash: skip the escaped character
-      else if (c === 0x22) inString = false
-    } else if (c === 0x22) {
-      inString = true
-    } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true
-    } else if (c === 0x5d || c === 0x7d) {
-      depth--
-    }
-  }
-  return false
 }
 
 /** One open container while walking keys: an object's keys so far and current key, or an array's index. */
 interface Frame { keys: Set<string> | null, key: string, index: number }
 
 /**
- * Walks `text`, already valid JSON no deeper than MAX_JSON_DEPTH, and throws at the first forbidden or
- * duplicate key with a JSON pointer to it. A hand-written scan: jsonc-parser's visitor cost ~4 % of a
- * visit request (docs/performance.md). Only strings need care (they may hold brackets and commas);
- * keys with escapes are decoded by JSON.parse so "\u0072ole" is "role".
+ * Walks `text`, already valid JSON, and throws at the first forbidden or duplicate key (with a JSON
+ * pointer to it) or at nesting deeper than MAX_JSON_DEPTH. One iterative pass: no recursion, so
+ * 8 000 nested brackets in 16 KiB cannot overflow the stack (catalogue F-63), and no second scan for
+ * depth. Hand-written because jsonc-parser's visitor cost ~4 % of a visit request
+ * (docs/performance.md). Only strings need care (they may hold brackets and commas); keys with
+ * escapes are decoded by JSON.parse so "\u0072ole" is "role".
  */
 function checkKeys (text: string): void {
   const frames: Frame[] = []
@@ -94,10 +71,10 @@ function checkKeys (text: string): void {
       }
       i = j
     } else if (c === 0x7b) { // {
-      frames.push({ keys: new Set(), key: '', index: 0 })
+      if (frames.push({ keys: new Set(), key: '', index: 0 }) > MAX_JSON_DEPTH) throw new StrictJsonError('too_deep')
       expectKey = true
     } else if (c === 0x5b) { // [
-      frames.push({ keys: null, key: '', index: 0 })
+      if (frames.push({ keys: null, key: '', index: 0 }) > MAX_JSON_DEPTH) throw new StrictJsonError('too_deep')
     } else if (c === 0x7d || c === 0x5d) { // } ]
       frames.pop()
       expectKey = false
