@@ -5,6 +5,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { MIN_SECRET_BYTES } from '../config/secrets.js'
 import { EXIT_OK, UsageError, parse, type Io } from './io.js'
 
 export const KEYGEN_USAGE = `usage: jitsi-token-service keygen [--alg HS256|RS256|ES256] [--out DIR] [--kid KID] [--bytes N] [--force]
@@ -26,7 +27,7 @@ export async function keygen (argv: string[], io: Io): Promise<number> {
   const kid = values.kid ?? `emr-${alg.toLowerCase()}`
   if (!KID.test(kid)) throw new UsageError('--kid must be 1-64 characters of [A-Za-z0-9._:-]')
   const bytes = Number(values.bytes)
-  if (!Number.isInteger(bytes) || bytes < 32 || bytes > 512) throw new UsageError('--bytes must be a whole number from 32 to 512')
+  if (!Number.isInteger(bytes) || bytes < MIN_SECRET_BYTES || bytes > 512) throw new UsageError(`--bytes must be a whole number from ${MIN_SECRET_BYTES} to 512`)
 
   if (alg === 'HS256') {
     const secret = randomBytes(bytes).toString('base64url')
