@@ -12,11 +12,13 @@ export interface MetricsPluginOptions { metrics: Metrics, exposeRoute: boolean }
 export default fp<MetricsPluginOptions>(async function metricsPlugin (app: FastifyInstance, opts) {
   const { metrics } = opts
   app.decorate('metrics', metrics)
-  app.addHook('onResponse', async (request, reply) => {
+  // callback-style hook: no promise and microtask hop per response
+  app.addHook('onResponse', (request, reply, done) => {
     // The route template, never the raw URL: unmatched paths share one series.
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_class: statusClass(reply.statusCode) }
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000)
     metrics.httpRequests.inc(labels)
+    done()
   })
   if (opts.exposeRoute) registerMetricsRoute(app, metrics)
 }, { name: 'metrics' })
