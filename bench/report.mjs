@@ -8,7 +8,7 @@ export function renderMarkdown (results) {
   const hello = scenarios.hello?.okPerSec
   const lines = []
   lines.push(`# Benchmark results${meta.smoke ? ' (smoke run: 1 s per scenario, not a measurement)' : ''}`, '')
-  lines.push(`Commit \`${meta.commit}\`${meta.dirty ? ' (+ uncommitted src changes)' : ''}, Node ${meta.node}, ${meta.cpu} × ${meta.cores}; ` +
+  lines.push(`Commit \`${meta.commit}\`${meta.dirty ? ' (+ uncommitted src changes)' : ''}, Node ${meta.node}${meta.nodeOptions ? ` (service: \`NODE_OPTIONS=${meta.nodeOptions}\`, as in the image)` : ''}, ${meta.cpu} × ${meta.cores}; ` +
     `server ${meta.pinned ? 'pinned to core 0 (`taskset -c 0`), load generator on core 1' : 'and load generator not pinned'}; ` +
     `autocannon, ${meta.connections} connections, ${meta.duration} s per scenario after a ${meta.warmup} s warm-up; ` +
     `every request a fresh body and a fresh signed assertion. Load average at start ${meta.loadAvgAtStart?.join(' / ')}.`, '')

@@ -35,10 +35,18 @@ const keyFile = join(tmp, 'jitsi-rs256.pem')
 writeFileSync(keyFile, rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
 const publicKeyPem = rsa.publicKey.export({ type: 'spki', format: 'pem' })
 
+/** The image's NODE_OPTIONS (V8 flags), read from the Dockerfile so the bench runs what ships. */
+function imageNodeOptions () {
+  const m = /^ENV NODE_OPTIONS=(.+)$/mu.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))
+  return m === null ? undefined : m[1].trim().replace(/^"(.*)"$/u, '$1')
+}
+const NODE_OPTIONS = imageNodeOptions()
+
 function serviceEnv (port, extra = {}) {
   const env = {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
+    NODE_OPTIONS,
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'info',
@@ -84,6 +92,7 @@ const meta = {
   commit: git('rev-parse', '--short', 'HEAD'),
   dirty: git('status', '--porcelain', '--untracked-files=no', '--', 'src') !== '',
   node: process.version,
+  nodeOptions: NODE_OPTIONS ?? '',
   cpu: cpus()[0]?.model ?? 'unknown',
   cores: cpus().length,
   pinned: pin,

@@ -193,6 +193,11 @@ async function directRun (t: Test, tc: Testcontainers) {
     t.match(write.output, /EROFS|read-only/u)
   })
 
+  await t.test('the server runs with the image\'s V8 flags (2 MB semi-spaces, docs/performance.md)', async (t) => {
+    const environ = await container.exec(['sh', '-c', 'tr "\\0" "\\n" < /proc/1/environ'])
+    t.match(environ.output, /^NODE_OPTIONS=--max-semi-space-size=2$/mu)
+  })
+
   await t.test('/healthz and /readyz answer 200', async (t) => {
     const health = await fetch(`${base}/healthz`)
     t.equal(health.status, 200)
